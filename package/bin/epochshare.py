@@ -1,0 +1,34 @@
+"""epochshare: recognises Impacket's admin-share artifacts and decodes the launch time in them.
+
+    ... | epochshare [field=<name>] [prefix=<string>]
+
+See README.md and searchbnf.conf for the output fields. The decoding is lotl.impacket's.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+
+from splunklib.searchcommands import Configuration, Option, dispatch, validators  # noqa: E402
+
+from lotl import impacket  # noqa: E402
+from lotl_command import PREFIX_PATTERN, AnnotatingCommand  # noqa: E402
+
+
+@Configuration(distributed=True)
+class EpochShareCommand(AnnotatingCommand):
+    """Adds epoch_* fields to every record; epoch_valid is 1 where an Impacket artifact was
+    found and 0 elsewhere."""
+
+    describer = impacket
+    usage = "epochshare [field=<field name>] [prefix=<string>]; valid options: field, prefix"
+    prefix = Option(
+        doc="Prefix of the output fields. Default: epoch_",
+        require=False,
+        default="epoch_",
+        validate=validators.Match("a prefix of letters, digits, _ and .", PREFIX_PATTERN),
+    )
+
+
+if __name__ == "__main__":
+    dispatch(EpochShareCommand, sys.argv, sys.stdin, sys.stdout, __name__)

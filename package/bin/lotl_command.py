@@ -1,0 +1,54 @@
+"""What the app's two search commands share: their options, their error messages and the loop.
+
+This is the splunklib edge; the parsing and decoding live in the pure `lotl` package.
+"""
+import sys
+from types import ModuleType
+
+from splunklib.searchcommands import Option, StreamingCommand, validators
+
+from lotl.annotate import Annotator
+
+# A prefix makes field names: it starts with a letter (a leading `_` would hide the fields as
+# internal ones) and holds only what Splunk field names hold.
+PREFIX_PATTERN = r"^[A-Za-z][A-Za-z0-9_.]{0,63}$"
+
+
+class AnnotatingCommand(StreamingCommand):
+    """A distributed streaming command that adds `<prefix><name>` fields to every record.
+
+    Subclasses set `describer` (a pure module) and `usage`, and declare `prefix`'s default.
+    """
+
+    describer: ModuleType
+    usage = ""
+
+    field = Option(
+        doc="The field to read. Default: the describer's own list of fields, in order.",
+        require=False,
+        validate=validators.Fieldname(),
+    )
+
+    def prepare(self) -> None:
+        if self.fieldnames:
+            self.write_error(
+                "%s takes no positional arguments (got %s). Usage: %s"
+                % (self.name, " ".join(self.fieldnames), self.usage)
+            )
+            sys.exit(1)
+        self._annotate = Annotator(self.describer, self.prefix, self.field)
+        # splunkd then sends only these fields (plus _chunked_idx) and merges the answer back:
+        # the largest saving there is on wide events.
+        self.configuration.required_fields = self._annotate.required_fields
+
+    def stream(self, records):
+        annotate = self._annotate
+        for record in records:
+            yield annotate(record)
+
+    def write_error(self, message, *args):
+        # splunklib reports a bad option as "Unrecognized option: x=y" or "Illegal value: x=y";
+        # say what is accepted, so the user can fix the search from the message alone.
+        if message.startswith(("Unrecognized option", "Illegal value")):
+            message = "%s. Usage: %s" % (message, self.usage)
+        super().write_error(message, *args)
