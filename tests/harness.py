@@ -151,7 +151,8 @@ def _start(script: str, dispatch_dir: str, python: Optional[str]) -> subprocess.
 def frame(metadata: Mapping[str, Any], body: Union[str, bytes] = b"") -> bytes:
     """One protocol v2 message: `chunked 1.0,<metadata bytes>,<body bytes>\\n` + JSON + body."""
     meta = json.dumps(metadata, separators=(",", ":")).encode("utf-8")
-    data = body.encode("utf-8") if isinstance(body, str) else body
+    # surrogateescape: raw bytes given as record values (invalid UTF-8) go out as they came
+    data = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else body
     return b"chunked 1.0,%d,%d\n" % (len(meta), len(data)) + meta + data
 
 
@@ -257,6 +258,8 @@ def encode_body(records: Sequence[Mapping[str, Any]], fieldnames: Sequence[str])
         plain, multi = [], []
         for name in fieldnames:
             value = record.get(name, "")
+            if isinstance(value, bytes):  # raw bytes, e.g. invalid UTF-8, sent byte for byte
+                value = value.decode("utf-8", "surrogateescape")
             if isinstance(value, (list, tuple)):
                 plain.append("\n".join(value))
                 multi.append(encode_multivalue(value) if len(value) > 1 else "")
@@ -321,8 +324,8 @@ def run_command(
 ) -> CommandResult:
     """Runs `command` of the built app over `records` (or explicit `chunks`) as splunkd would.
 
-    Records are dicts of str, or of lists of str for multivalue fields; a missing key is a
-    field the event does not have. Returns the merged records in the command's output order.
+    Records are dicts of str, or of lists of str for multivalue fields, or of bytes to send raw
+    (invalid UTF-8); a missing key is a field the event does not have. Returns the merged records in the command's output order.
     `command="passthrough"` runs the test-only passthrough command.
     """
     if chunks is None:
