@@ -14,6 +14,29 @@ from lotl.annotate import Annotator
 PREFIX_PATTERN = r"^[A-Za-z][A-Za-z0-9_.]{0,63}$"
 
 
+class ExactReader:
+    """A binary input stream whose read(n) returns n bytes or raises.
+
+    splunklib reads a chunk's metadata and body with read(n) and does not check the length it
+    got: a chunk cut short (splunkd killed, a pipe closed mid-chunk) would be processed as a
+    shorter body, records silently lost, and the command would exit 0. Through this reader it
+    stops with an error in search.log instead.
+    """
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        if size > 0 and len(data) < size:
+            raise EOFError("input ended %d bytes into a %d-byte read: the chunk was cut short"
+                           % (len(data), size))
+        return data
+
+    def readline(self, *args) -> bytes:
+        return self._stream.readline(*args)
+
+
 class AnnotatingCommand(StreamingCommand):
     """A distributed streaming command that adds `<prefix><name>` fields to every record.
 
@@ -45,6 +68,11 @@ class AnnotatingCommand(StreamingCommand):
         annotate = self._annotate
         for record in records:
             yield annotate(record)
+
+    @staticmethod
+    def _as_binary_stream(ifile):
+        stream = StreamingCommand._as_binary_stream(ifile)
+        return stream if isinstance(stream, ExactReader) else ExactReader(stream)
 
     def write_error(self, message, *args):
         # splunklib reports a bad option as "Unrecognized option: x=y" or "Illegal value: x=y";
