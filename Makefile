@@ -39,8 +39,9 @@ test: package lint
 bench: build
 	$(BIN)/python tools/bench.py
 
-fuzz: build
-	$(BIN)/python tools/fuzz.py
+fuzz: $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/fuzz.txt
+	$(BIN)/python tools/fuzz.py --seconds $${FUZZ_SECONDS:-120}
 
 demo: build
 	$(BIN)/python -m detections.lab.demo
