@@ -1,0 +1,728 @@
+"""dtutil.exe command lines -> operations, source and destination, remote endpoints, signals.
+
+`parse(command_line)` finds the dtutil word (the process itself, or inside `cmd /c`, a batch
+`for` loop or PowerShell), splits what follows it by the MS C runtime's rules (`winargv`), reads
+the options as dtutil does (any prefix down to the documented minimum, `/` or `-`, any case) and
+describes the endpoints. It never raises and never echoes a password. `describe(record, field)`
+picks the command line out of a search result record.
+"""
+import functools
+import ipaddress
+import re
+import types
+from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
+
+from . import winargv
+
+Value = Union[str, Tuple[str, ...]]
+
+OUTPUT_FIELDS: Tuple[str, ...] = (
+    "image", "action", "source_type", "source_path", "source_server", "source_user",
+    "dest_type", "dest_path", "dest_server", "dest_user", "remote_host", "remote_port",
+    "transport", "share", "direction", "signals", "redacted", "error",
+)
+MULTIVALUE_FIELDS: FrozenSet[str] = frozenset(
+    ("action", "remote_host", "remote_port", "transport", "share", "signals", "redacted")
+)
+SOURCE_FIELDS: Tuple[str, ...] = ("CommandLine", "process", "Process_Command_Line")
+
+# Windows caps a command line at 32767 characters; anything longer is cut here (and says so),
+# which bounds the work per distinct value.
+MAX_COMMAND_LINE = 65536
+CACHE_SIZE = 4096
+ERROR_ECHO_LIMIT = 40
+
+NO_INVOCATION = "no dtutil invocation"
+UNTERMINATED_QUOTE = "unterminated quote"
+TOO_LONG = "command line too long"
+
+SQL_DEFAULT_PORT = 1433
+WEBDAV_PORTS = (80, 443)
+
+
+# --- The options, as Microsoft documents them -------------------------------------------------
+
+class Option(NamedTuple):
+    """One dtutil option: its full name as documented, the shortest accepted prefix, what value
+    it takes (none, required, optional or secret) and the operation it names, if any."""
+
+    name: str
+    minimum: int
+    value: str
+    action: str = ""
+
+
+NONE, REQUIRED, OPTIONAL, SECRET = "none", "required", "optional", "secret"
+
+OPTIONS: Tuple[Option, ...] = (
+    Option("COPY", 1, REQUIRED, "copy"),
+    Option("DECRYPT", 3, SECRET),
+    Option("DELETE", 3, NONE, "delete"),
+    Option("DESTPASSWORD", 5, SECRET),
+    Option("DESTSERVER", 5, REQUIRED),
+    Option("DESTUSER", 5, REQUIRED),
+    Option("DUMP", 4, REQUIRED, "dump"),
+    Option("DTS", 2, REQUIRED),
+    Option("ENCRYPT", 2, REQUIRED, "encrypt"),
+    Option("EXISTS", 2, NONE, "exists"),
+    Option("FCREATE", 2, REQUIRED, "fcreate"),
+    Option("FDELETE", 3, OPTIONAL, "fdelete"),
+    Option("FDIRECTORY", 3, REQUIRED, "fdirectory"),
+    Option("FEXISTS", 2, REQUIRED, "fexists"),
+    Option("FILE", 2, REQUIRED),
+    Option("FRENAME", 2, OPTIONAL, "frename"),
+    Option("HELP", 1, OPTIONAL, "help"),
+    Option("IDREGENERATE", 1, NONE, "idregenerate"),
+    Option("MOVE", 1, REQUIRED, "move"),
+    Option("QUIET", 1, NONE),
+    Option("REMARK", 1, OPTIONAL),
+    Option("SIGN", 2, REQUIRED, "sign"),
+    Option("SOURCEPASSWORD", 7, SECRET),
+    Option("SOURCESERVER", 7, REQUIRED),
+    Option("SOURCEUSER", 7, REQUIRED),
+    Option("SQL", 2, REQUIRED),
+)
+QUESTION_MARK = Option("?", 1, NONE, "help")
+
+SOURCE_OPTIONS = {"FILE": "file", "SQL": "sql", "DTS": "dts"}
+DESTINATION_OPTIONS = frozenset(("COPY", "MOVE", "ENCRYPT", "SIGN"))
+FOLDER_OPTIONS = frozenset(("FCREATE", "FDELETE", "FDIRECTORY", "FEXISTS", "FRENAME"))
+PACKAGE_TYPES = {"FILE": "file", "SQL": "sql", "DTS": "dts"}
+OPTION_PREFIXES = ("/", "-")
+
+
+def resolve_option(word: str) -> Tuple[Optional[Option], str]:
+    """The option `word` (`/Fi`, `-file`, ...) names, or None and the error to report."""
+    name = word[1:].upper()
+    if name == "?":
+        return QUESTION_MARK, ""
+    matches = [option for option in OPTIONS if name and option.name.startswith(name)]
+    accepted = [option for option in matches if len(name) >= option.minimum]
+    if len(accepted) == 1:
+        return accepted[0], ""
+    if matches:
+        return None, "ambiguous option " + _echo(word)
+    return None, "unknown option " + _echo(word)
+
+
+def _echo(word: str) -> str:
+    """A user's word fit for an error message: short, one line, printable."""
+    short = word[:ERROR_ECHO_LIMIT]
+    return "".join(char if char.isprintable() else "?" for char in short)
+
+
+# --- Finding the invocation in the line --------------------------------------------------------
+
+class Invocation(NamedTuple):
+    """The dtutil word as written (unquoted) and the arguments dtutil received."""
+
+    image: str
+    args: Tuple[str, ...]
+    unterminated: bool
+
+
+_DTUTIL_WORD = re.compile(r"dtutil(?:\.exe)?", re.IGNORECASE)
+# A dtutil word is a whole word or the last part of a path: these may stand before and after it.
+_BEFORE_WORD = frozenset(" \t\r\n\\/\"'(&|@;=,:{`")
+_AFTER_WORD = frozenset(" \t\r\n\"'&|)<>;,}")
+# What ends an unquoted image word when reading it backwards.
+_IMAGE_BREAKS = frozenset(" \t\r\n\"'&|<>();,={}")
+_SCRIPT_EXTENSIONS = (".exe", ".com", ".bat", ".cmd", ".ps1")
+_POWERSHELL_NAMES = ("powershell", "pwsh")
+_START_PROCESS_NAMES = ("start-process", "saps", "start ")
+_ARGUMENT_LIST_NAMES = ("-argumentlist", "-args")
+# Characters the shell scan must stop at; everything else is copied in runs.
+_SHELL_SPECIAL = re.compile(r"[\"'^`&|<>()\r\n{};]")
+
+
+def find_invocation(command_line: str) -> Optional[Invocation]:
+    """The dtutil invocation in `command_line`, or None when there is none."""
+    chosen = _choose_word(command_line)
+    if chosen is None:
+        return None
+    match_start, match_end = chosen
+    line = command_line
+    quote = line[match_end] if match_end < len(line) and line[match_end] in "\"'" else ""
+    opening = line.rfind(quote, 0, match_start) if quote else -1
+    if opening >= 0:
+        image_start, image = opening, line[opening + 1:match_end]
+        args_start = match_end + 1
+    else:
+        image_start = _unquoted_image_start(line, match_start)
+        image, args_start = line[image_start:match_end], match_end
+    if image.startswith("@"):  # a batch file's echo-off mark
+        image = image[1:]
+    prefix = line[:max(image_start, 0)]
+    powershell = quote == "'" or any(name in prefix.lower() for name in _POWERSHELL_NAMES)
+    if prefix.strip():
+        arguments = _shell_segment(line, prefix, args_start, powershell)
+    else:  # dtutil is the process itself: the rest of the line is its argument string
+        arguments = line[args_start:]
+    split = winargv.split(arguments, single_quotes=powershell)
+    args = tuple(split.words)
+    if powershell and any(name in prefix.lower() for name in _START_PROCESS_NAMES):
+        return _start_process(image, split, arguments)
+    return Invocation(image, args, split.unterminated)
+
+
+def _choose_word(line: str) -> Optional[Tuple[int, int]]:
+    """The dtutil word to parse: the first one followed by an option, else the first one."""
+    first: Optional[Tuple[int, int]] = None
+    for match in _DTUTIL_WORD.finditer(line):
+        start, end = match.span()
+        if start > 0 and line[start - 1] not in _BEFORE_WORD:
+            continue
+        if end < len(line) and line[end] not in _AFTER_WORD:
+            continue
+        if first is None:
+            first = (start, end)
+        after = end + 1 if end < len(line) and line[end] in "\"'" else end
+        while after < len(line) and line[after] in winargv.BLANKS:
+            after += 1
+        if after < len(line) and line[after] in OPTION_PREFIXES:
+            return start, end
+    return first
+
+
+def _unquoted_image_start(line: str, match_start: int) -> int:
+    """Where an unquoted image word begins. An unquoted path with spaces at the very start of
+    the line (`C:\\Program Files\\...\\DTUtil.exe /FILE ...`, as some logs record a process
+    started without quotes) is taken whole when nothing before dtutil looks like another
+    program or an option."""
+    start = match_start
+    while start > 0 and line[start - 1] not in _IMAGE_BREAKS:
+        start -= 1
+    if start == 0 or line[start - 1] not in " \t":
+        return start
+    head = line[:match_start]
+    lead = len(head) - len(head.lstrip())
+    stretch = head[lead:]
+    if not re.match(r"[A-Za-z]:\\|\\\\|%", stretch):
+        return start
+    if any(char in stretch for char in "\"'&|<>^"):
+        return start
+    for word in stretch.split():
+        if word[0] in OPTION_PREFIXES or word.lower().endswith(_SCRIPT_EXTENSIONS):
+            return start
+    return lead
+
+
+def _shell_segment(line: str, prefix: str, args_start: int, powershell: bool) -> str:
+    """The argument string dtutil received when a shell (cmd.exe, PowerShell) started it: from
+    the dtutil word to the first unquoted `&`, `|`, `<`, `>`, line break, the `)` or `}` closing
+    a block the word is in, or (PowerShell) a `;` followed by a blank. When the word is inside
+    a quoted string (`cmd /c "dtutil ..."`), that string's quotes are removed first, as cmd /c
+    removes the first and the last quote of its command."""
+    escape = "`" if powershell else "^"
+    outer, depth = _shell_state(prefix, powershell, escape)
+    limit = len(line)
+    if outer:
+        last = line.rfind(outer, args_start)
+        if last >= 0:
+            limit = last
+    pieces: List[str] = []
+    quote = ""
+    local_depth = 0
+    i = args_start
+    while i < limit:
+        found = _SHELL_SPECIAL.search(line, i, limit)
+        if found is None:
+            pieces.append(line[i:limit])
+            break
+        special = found.start()
+        pieces.append(line[i:special])
+        char = line[special]
+        i = special + 1
+        if quote:
+            quote = "" if char == quote else quote
+        elif char == '"' or (char == "'" and powershell):
+            quote = char
+        elif char == escape:
+            if i < limit:
+                pieces.append(line[i])
+                i += 1
+            continue
+        elif char in "({":
+            local_depth += 1
+        elif char in ")}":
+            if local_depth == 0 and depth > 0:
+                break
+            local_depth = max(local_depth - 1, 0)
+        elif char in "&|<>\r\n":
+            break
+        elif char == ";" and powershell and (i >= limit or line[i] in " \t"):
+            break
+        pieces.append(char)
+    return "".join(pieces)
+
+
+def _shell_state(prefix: str, powershell: bool, escape: str) -> Tuple[str, int]:
+    """Reads the shell text before the dtutil word: the quote still open at its end ("" when
+    none) and how many blocks (`(`, PowerShell `{`) are open."""
+    quote = ""
+    depth = 0
+    skip = False
+    for char in prefix:
+        if skip:
+            skip = False
+        elif quote:
+            quote = "" if char == quote else quote
+        elif char == '"' or (char == "'" and powershell):
+            quote = char
+        elif char == escape:
+            skip = True
+        elif char == "(" or (char == "{" and powershell):
+            depth += 1
+        elif char == ")" or (char == "}" and powershell):
+            depth = max(depth - 1, 0)
+    return quote, depth
+
+
+def _start_process(image: str, split: winargv.Split, arguments: str) -> Invocation:
+    """`Start-Process dtutil -ArgumentList '/FILE x', ...`: dtutil receives the list's elements
+    joined by spaces; the other parameters of Start-Process are not dtutil's."""
+    tokens = split.tokens
+    for index, token in enumerate(tokens[:-1]):
+        name = token.text.lower()
+        if name in _ARGUMENT_LIST_NAMES or (len(name) >= 3 and "-argumentlist".startswith(name)):
+            value = tokens[index + 1]
+            raw = arguments[value.start:value.end]
+            elements = [" ".join(winargv.words(element, True)) for element in _split_commas(raw)]
+            inner = winargv.split(" ".join(elements))
+            return Invocation(image, tuple(inner.words), inner.unterminated or split.unterminated)
+    return Invocation(image, tuple(split.words), split.unterminated)
+
+
+def _split_commas(raw: str) -> List[str]:
+    """A PowerShell array literal's elements (`'a','b c'`), split at commas outside quotes."""
+    elements: List[str] = []
+    start = 0
+    quote = ""
+    for index, char in enumerate(raw):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char == ",":
+            elements.append(raw[start:index])
+            start = index + 1
+    elements.append(raw[start:])
+    return elements
+
+
+# --- Endpoints: SQL Server names and file paths ------------------------------------------------
+
+class Endpoint(NamedTuple):
+    """Where one end of the operation is: host (lowercase, IPv6 literals decoded), port when
+    written, transport, UNC share root, and what that means."""
+
+    host: str
+    port: str
+    transport: str
+    share: str
+    remote: bool
+    raw_ip: bool
+    nonstandard_port: bool
+
+
+LOCAL_HOSTS = frozenset(("", ".", "(local)", "localhost", "(localdb)"))
+_IPV6_LITERAL_SUFFIX = ".ipv6-literal.net"
+_SQL_PROTOCOLS = ("tcp:", "admin:")
+
+
+def _host_facts(host: str) -> Tuple[str, bool, bool]:
+    """(normalised host, is local, is an IP literal) for a host name as written."""
+    lowered = host.lower()
+    if lowered.startswith("[") and lowered.endswith("]"):
+        lowered = lowered[1:-1]
+    if lowered.endswith(_IPV6_LITERAL_SUFFIX):
+        literal = lowered[:-len(_IPV6_LITERAL_SUFFIX)].replace("-", ":").replace("s", "%")
+        address = _ip(literal)
+    else:
+        address = _ip(lowered)
+    if address is not None:
+        return str(address), address.is_loopback, True
+    return lowered, lowered in LOCAL_HOSTS, False
+
+
+def _ip(text: str) -> Optional[Union[ipaddress.IPv4Address, ipaddress.IPv6Address]]:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def sql_endpoint(server: str) -> Endpoint:
+    """The SQL Server a server name points at: `host`, `host\\instance`, `host,port`,
+    `tcp:host,port`, `(local)`, `.`, `lpc:`/`np:` forms."""
+    name = server.strip()
+    lowered = name.lower()
+    if lowered.startswith("lpc:"):  # shared memory: always this machine
+        return Endpoint("", "", "sql", "", False, False, False)
+    if lowered.startswith("np:"):  # named pipe \\host\pipe\...
+        name = name[3:].replace("/", "\\")
+        host = name[2:].split("\\", 1)[0] if name.startswith("\\\\") else ""
+        normal, local, raw_ip = _host_facts(host)
+        return Endpoint(normal, "", "sql", "", not local, raw_ip and not local, False)
+    for protocol in _SQL_PROTOCOLS:
+        if lowered.startswith(protocol):
+            name = name[len(protocol):]
+            break
+    port = ""
+    if "," in name:
+        name, _, written_port = name.rpartition(",")
+        port = _port(written_port)
+    host = name.split("\\", 1)[0].strip()
+    normal, local, raw_ip = _host_facts(host)
+    remote = not local
+    nonstandard = remote and port != "" and int(port) != SQL_DEFAULT_PORT
+    return Endpoint(normal, port if remote else "", "sql", "", remote, raw_ip and remote, nonstandard)
+
+
+def _port(text: str) -> str:
+    text = text.strip()
+    if text.isdigit() and text.isascii():
+        return str(int(text))
+    return ""
+
+
+def file_endpoint(path: str) -> Optional[Endpoint]:
+    """The host a file path points at, or None for a local path (drive letter, relative,
+    `\\\\?\\C:\\`, `\\\\.\\`). Forward slashes count as backslashes, as Windows reads them."""
+    normal = path.strip().replace("/", "\\")
+    if not normal.startswith("\\\\"):
+        return None
+    rest = normal[2:]
+    if rest[:2] in ("?\\", ".\\"):
+        if rest[2:6].upper() != "UNC\\":
+            return None  # a device or a long local path
+        rest = rest[6:]
+    parts = rest.split("\\", 2)
+    host_word = parts[0]
+    share = parts[1] if len(parts) > 1 else ""
+    host, _, suffix = host_word.partition("@")
+    if not host:
+        return None
+    ssl, port = _webdav_suffix(suffix)
+    if ssl:
+        transport = "webdav_ssl"
+    elif suffix or share.lower() == "davwwwroot":
+        transport = "webdav"
+    else:
+        transport = "smb"
+    normal_host, local, raw_ip = _host_facts(host)
+    share_root = "\\\\" + host_word.lower() + ("\\" + share.lower() if share else "")
+    nonstandard = transport != "smb" and port != "" and int(port) not in WEBDAV_PORTS
+    return Endpoint(normal_host, port if not local else "", transport, share_root, not local,
+                    raw_ip and not local, nonstandard and not local)
+
+
+def _webdav_suffix(suffix: str) -> Tuple[bool, str]:
+    """(SSL, port) from the `@SSL@8443` part of a WebDAV UNC host."""
+    ssl = False
+    port = ""
+    for part in suffix.split("@") if suffix else ():
+        if part.upper() == "SSL":
+            ssl = True
+        elif _port(part):
+            port = _port(part)
+    return ssl, port
+
+
+_USER_WRITABLE_DIRS = ("users\\", "programdata\\", "windows\\temp\\", "perflogs\\")
+_USER_WRITABLE_VARIABLES = (
+    "%temp%", "%tmp%", "%public%", "%userprofile%", "%appdata%", "%localappdata%",
+    "%programdata%", "%systemroot%\\temp\\", "%windir%\\temp\\",
+)
+_ADMIN_SHARE = re.compile(r"\\\\[^\\]+\\[a-z]\$\\")
+_DRIVE_ROOT = re.compile(r"[a-z]:\\")
+
+
+def user_writable(path: str) -> bool:
+    """Whether a file path is in a place any user can write to: under a drive's `\\Users\\`,
+    `\\ProgramData\\`, `\\Windows\\Temp\\`, `\\PerfLogs\\` (also through an admin share
+    `\\\\host\\C$\\`), or under one of the user-writable environment variables."""
+    normal = path.strip().replace("/", "\\").lower()
+    if normal.startswith(_USER_WRITABLE_VARIABLES):
+        return True
+    for long_prefix in ("\\\\?\\", "\\\\.\\"):
+        if normal.startswith(long_prefix) and _DRIVE_ROOT.match(normal, len(long_prefix)):
+            normal = normal[len(long_prefix):]
+    admin = _ADMIN_SHARE.match(normal)
+    if admin:
+        below = normal[admin.end():]
+    elif _DRIVE_ROOT.match(normal):
+        below = normal[3:]
+    elif normal.startswith("\\") and not normal.startswith("\\\\"):
+        below = normal[1:]
+    else:
+        return False
+    return below.startswith(_USER_WRITABLE_DIRS)
+
+
+def unusual_image(image: str) -> bool:
+    """Whether the image has a directory that is not `...\\Microsoft SQL Server\\<x>\\DTS\\Binn`
+    (a bare `dtutil` found through PATH is not unusual)."""
+    normal = image.replace("/", "\\").lower()
+    directory, _, _ = normal.rpartition("\\")
+    if not directory and ":" not in normal:
+        return False
+    marker = "\\microsoft sql server\\"
+    at = directory.find(marker)
+    if at < 0 or not directory.endswith("\\dts\\binn"):
+        return True
+    version = directory[at + len(marker):-len("\\dts\\binn")]
+    return version == "" or version.startswith("\\")
+
+
+# --- Reading the options ------------------------------------------------------------------------
+
+class _Reading:
+    """What the options say, gathered while reading them."""
+
+    def __init__(self) -> None:
+        self.actions: List[str] = []
+        self.fields: Dict[str, str] = {}
+        self.folder_type = ""
+        self.redacted: List[str] = []
+        self.errors: List[str] = []
+
+    def error(self, reason: str) -> None:
+        self.errors.append(reason)
+
+    def set_once(self, name: str, value: str) -> None:
+        self.fields.setdefault(name, value)
+
+
+def read_options(args: Sequence[str]) -> _Reading:
+    """Reads dtutil's arguments into a `_Reading`; errors are collected, not raised."""
+    reading = _Reading()
+    last = ""
+    index = 0
+    while index < len(args):
+        word = args[index]
+        index += 1
+        if not word.startswith(OPTION_PREFIXES):
+            reading.error("unexpected argument after /" + last if last else "unexpected argument")
+            continue
+        option, problem = resolve_option(word)
+        if option is None:
+            reading.error(problem)
+            continue
+        last = option.name
+        if option.action:
+            _add_once(reading.actions, option.action)
+        value, index = _take_value(option, args, index, reading)
+        if value is not None:
+            _apply(option, value, reading)
+    return reading
+
+
+def _take_value(option: Option, args: Sequence[str], index: int,
+                reading: _Reading) -> Tuple[Optional[str], int]:
+    """The option's value and where reading goes on. A password is always the next word,
+    whatever it looks like; other values stop at a word that is a known option."""
+    has_next = index < len(args)
+    if option.value == NONE:
+        return None, index
+    if option.value == SECRET:
+        if not has_next:
+            reading.error("missing value for /" + option.name)
+            return None, index
+        return args[index], index + 1
+    if has_next and args[index].startswith(OPTION_PREFIXES):
+        if option.value == OPTIONAL or resolve_option(args[index])[0] is not None:
+            has_next = False
+    if not has_next:
+        if option.value == REQUIRED:
+            reading.error("missing value for /" + option.name)
+        return None, index
+    value = args[index]
+    if option.value == REQUIRED and not value.strip():
+        reading.error("missing value for /" + option.name)
+        return None, index + 1
+    return value, index + 1
+
+
+def _apply(option: Option, value: str, reading: _Reading) -> None:
+    name = option.name
+    if option.value == SECRET:
+        _add_once(reading.redacted, name.lower())
+    elif name in SOURCE_OPTIONS:
+        if "source_type" in reading.fields:
+            reading.error("more than one source package")
+            return
+        reading.fields["source_type"] = SOURCE_OPTIONS[name]
+        reading.fields["source_path"] = value
+    elif name in DESTINATION_OPTIONS:
+        _apply_destination(name, value, reading)
+    elif name in FOLDER_OPTIONS:
+        reading.folder_type = reading.folder_type or PACKAGE_TYPES.get(
+            value.split(";", 1)[0].strip().upper(), "")
+    elif name in ("SOURCESERVER", "SOURCEUSER", "DESTSERVER", "DESTUSER"):
+        field = name.lower().replace("source", "source_").replace("dest", "dest_")
+        reading.set_once(field, value)
+
+
+def _apply_destination(name: str, value: str, reading: _Reading) -> None:
+    """`TYPE;path` (COPY, MOVE), `TYPE;path;hash` (SIGN), `TYPE;path;level[;password]`
+    (ENCRYPT: everything after the third `;` is the password, so it never reaches the path)."""
+    if name == "ENCRYPT":
+        parts = value.split(";", 3)
+        if len(parts) == 4:
+            _add_once(reading.redacted, "encrypt")
+        path_ok = len(parts) >= 3
+        path = parts[1] if len(parts) > 1 else ""
+    elif name == "SIGN":
+        package_type, _, rest = value.partition(";")
+        path, _, _hash = rest.rpartition(";")
+        parts = [package_type, path]
+        path_ok = ";" in rest
+    else:
+        parts = value.split(";", 1)
+        path = parts[1] if len(parts) > 1 else ""
+        path_ok = len(parts) == 2
+    package_type = PACKAGE_TYPES.get(parts[0].strip().upper(), "")
+    if not package_type or not path_ok or not path.strip():
+        reading.error("bad value for /" + name)
+        return
+    if "dest_type" in reading.fields:
+        reading.error("more than one destination")
+        return
+    reading.fields["dest_type"] = package_type
+    reading.fields["dest_path"] = path
+
+
+def _add_once(values: List[str], value: str) -> None:
+    if value not in values:
+        values.append(value)
+
+
+# --- Putting the result together ----------------------------------------------------------------
+
+def _endpoint(kind: str, path: str, server: str) -> Optional[Endpoint]:
+    if kind == "file":
+        return file_endpoint(path)
+    if kind in ("sql", "dts"):
+        return sql_endpoint(server)
+    return None
+
+
+def _result(invocation: Invocation, reading: _Reading, extra_errors: Sequence[str]) -> Dict[str, Value]:
+    fields = reading.fields
+    source_type = fields.get("source_type", "")
+    dest_type = fields.get("dest_type", "")
+    source = _endpoint(source_type, fields.get("source_path", ""), fields.get("source_server", ""))
+    if source is None and not source_type and reading.folder_type:
+        source = sql_endpoint(fields.get("source_server", ""))
+    dest = _endpoint(dest_type, fields.get("dest_path", ""), fields.get("dest_server", ""))
+    endpoints = [end for end in (source, dest) if end is not None]
+    remote = [end for end in endpoints if end.remote]
+    source_remote = source is not None and source.remote
+    dest_remote = dest is not None and dest.remote
+    signals = [
+        ("remote_source", source_remote),
+        ("remote_dest", dest_remote),
+        ("webdav", any(end.transport.startswith("webdav") for end in remote)),
+        ("raw_ip", any(end.raw_ip for end in remote)),
+        ("nonstandard_port", any(end.nonstandard_port for end in remote)),
+        ("user_writable_dest", dest_type == "file" and user_writable(fields.get("dest_path", ""))),
+        ("cleartext_password", bool(reading.redacted)),
+        ("sql_auth", bool(fields.get("source_user") or fields.get("dest_user"))),
+        ("unusual_image_path", unusual_image(invocation.image)),
+    ]
+    errors = list(reading.errors) + list(extra_errors)
+    result: Dict[str, Value] = {name: "" for name in OUTPUT_FIELDS}
+    result.update({name: fields.get(name, "") for name in OUTPUT_FIELDS if name in fields})
+    result.update(
+        image=invocation.image,
+        action=tuple(reading.actions),
+        remote_host=_unique(end.host for end in remote if end.host),
+        remote_port=_unique(end.port for end in remote if end.port),
+        transport=_unique(end.transport for end in remote),
+        share=_unique(end.share for end in endpoints if end.share),
+        direction=_direction(bool(dest_type), source_remote, dest_remote),
+        signals=tuple(name for name, present in signals if present),
+        redacted=tuple(reading.redacted),
+        error=errors[0] if errors else "",
+    )
+    return result
+
+
+def _direction(has_dest: bool, source_remote: bool, dest_remote: bool) -> str:
+    if not has_dest:
+        return "none"
+    if source_remote:
+        return "relay" if dest_remote else "ingress"
+    return "egress" if dest_remote else "local"
+
+
+def _unique(values) -> Tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
+
+
+def _empty(error: str) -> Mapping[str, Value]:
+    result: Dict[str, Value] = {
+        name: () if name in MULTIVALUE_FIELDS else "" for name in OUTPUT_FIELDS
+    }
+    result["error"] = error
+    return types.MappingProxyType(result)
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def parse(command_line: str) -> Mapping[str, Value]:
+    """Every OUTPUT_FIELDS name -> its value for one command line (read-only; cached)."""
+    try:
+        return _parse(command_line)
+    except Exception as error:  # noqa: BLE001 - a search must never stop on one odd value
+        return _empty("internal error: %s" % type(error).__name__)
+
+
+def _parse(command_line: str) -> Mapping[str, Value]:
+    if not isinstance(command_line, str):
+        command_line = "" if command_line is None else str(command_line)
+    extra_errors: List[str] = []
+    if len(command_line) > MAX_COMMAND_LINE:
+        command_line = command_line[:MAX_COMMAND_LINE]
+        extra_errors.append(TOO_LONG)
+    invocation = find_invocation(command_line)
+    if invocation is None:
+        return _empty(NO_INVOCATION)
+    if invocation.unterminated:
+        extra_errors.insert(0, UNTERMINATED_QUOTE)
+    reading = read_options(invocation.args)
+    return types.MappingProxyType(_result(invocation, reading, extra_errors))
+
+
+# --- Records -------------------------------------------------------------------------------------
+
+def required_fields(field: Optional[str]) -> List[str]:
+    """The record fields the command reads."""
+    return [field] if field else list(SOURCE_FIELDS)
+
+
+def describe(record: Mapping[str, object], field: Optional[str] = None) -> Mapping[str, Value]:
+    """`parse` of the record's command line: `field` if given, else the first of SOURCE_FIELDS
+    that is present and not empty."""
+    names = (field,) if field else SOURCE_FIELDS
+    for name in names:
+        command_line = _command_line(record.get(name))
+        if command_line:
+            return parse(command_line)
+    return parse("")
+
+
+def _command_line(value: object) -> str:
+    """A record value as one command line: of a multivalue field, the first value with a dtutil
+    invocation in it, else the first non-empty value."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        values = [item if isinstance(item, str) else str(item) for item in value if item is not None]
+        values = [item for item in values if item.strip()]
+        for item in values:
+            if _choose_word(item[:MAX_COMMAND_LINE]) is not None:
+                return item
+        return values[0] if values else ""
+    text = value if isinstance(value, str) else str(value)
+    return text if text.strip() else ""

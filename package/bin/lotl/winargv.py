@@ -1,0 +1,131 @@
+"""Windows command-line splitting by the Microsoft C runtime's rules: the argv dtutil.exe sees.
+
+The rules (UCRT; unchanged since the VS 2008 runtime):
+- space and tab outside quotes end an argument; every other character belongs to it;
+- `"` switches quoting on and off anywhere in a word; inside quotes, `""` is one literal `"`
+  and quoting goes on;
+- backslashes are literal unless a `"` follows them: 2n backslashes and a `"` give n backslashes
+  and the `"` switches quoting; 2n+1 backslashes and a `"` give n backslashes and a literal `"`;
+- a quote left open runs to the end of the line: the runtime accepts that, `Split` reports it.
+
+The runtime reads argv[0] (the program name) by simpler rules; callers here look for a word
+anywhere in the line, so every word is read by the rules above.
+
+With `single_quotes=True` a `'...'` outside double quotes is a literal string in which `''` is
+one `'` (PowerShell's rule), for command lines that went through PowerShell.
+
+Like `shlex`, one forward pass in which every step consumes at least one character and a word's
+pieces are collected in a list: linear time on any input.
+"""
+import re
+from typing import List, NamedTuple, Tuple
+
+BLANKS = " \t"
+
+# Where a run of ordinary characters ends, by state: outside quotes, inside double quotes.
+_RUN_END = re.compile(r'[ \t"\\]')
+_RUN_END_WITH_SINGLE = re.compile(r'[ \t"\\\']')
+_RUN_END_QUOTED = re.compile(r'["\\]')
+
+
+class Token(NamedTuple):
+    """One argument: its text after unquoting, and where it was in the line ([start, end))."""
+
+    text: str
+    start: int
+    end: int
+
+
+class Split(NamedTuple):
+    """The arguments of a command line, and whether a quote was left open at its end."""
+
+    tokens: Tuple[Token, ...]
+    unterminated: bool
+
+    @property
+    def words(self) -> List[str]:
+        return [token.text for token in self.tokens]
+
+
+def split(command_line: str, single_quotes: bool = False) -> Split:
+    """Splits `command_line` into arguments as the MS C runtime does (see the module doc)."""
+    line = command_line
+    size = len(line)
+    run_end = _RUN_END_WITH_SINGLE if single_quotes else _RUN_END
+    tokens: List[Token] = []
+    pieces: List[str] = []
+    start = -1  # where the current argument began; -1 between arguments
+    in_double = False
+    in_single = False
+    i = 0
+    while i < size:
+        char = line[i]
+        if in_single:
+            i, in_single = _single_quoted(line, i, pieces)
+            continue
+        if char in BLANKS and not in_double:
+            if start >= 0:
+                tokens.append(Token("".join(pieces), start, i))
+                pieces = []
+                start = -1
+            i += 1
+            continue
+        if start < 0:
+            start = i
+        if char == "\\":
+            i = _backslashes(line, i, pieces)
+        elif char == '"':
+            if in_double and i + 1 < size and line[i + 1] == '"':
+                pieces.append('"')
+                i += 2
+            else:
+                in_double = not in_double
+                i += 1
+        elif char == "'" and single_quotes and not in_double:
+            in_single = True
+            i += 1
+        else:
+            found = (_RUN_END_QUOTED if in_double else run_end).search(line, i + 1)
+            end = found.start() if found else size
+            pieces.append(line[i:end])
+            i = end
+    if start >= 0:
+        tokens.append(Token("".join(pieces), start, size))
+    return Split(tuple(tokens), in_double or in_single)
+
+
+def words(command_line: str, single_quotes: bool = False) -> List[str]:
+    """The arguments' texts only."""
+    return split(command_line, single_quotes).words
+
+
+def _backslashes(line: str, i: int, pieces: List[str]) -> int:
+    """Consumes the run of backslashes at `i`; returns where the next step starts. A `"` after an
+    even run is left for the caller, which treats it as a quote."""
+    end = i
+    size = len(line)
+    while end < size and line[end] == "\\":
+        end += 1
+    count = end - i
+    if end < size and line[end] == '"':
+        pieces.append("\\" * (count // 2))
+        if count % 2:
+            pieces.append('"')
+            return end + 1
+        return end
+    pieces.append(line[i:end])
+    return end
+
+
+def _single_quoted(line: str, i: int, pieces: List[str]) -> Tuple[int, bool]:
+    """Consumes single-quoted text from `i` (inside the quotes); returns (next index, still
+    inside the quotes)."""
+    close = line.find("'", i)
+    if close < 0:
+        pieces.append(line[i:])
+        return len(line), True
+    pieces.append(line[i:close])
+    if close + 1 < len(line) and line[close + 1] == "'":
+        pieces.append("'")
+        return close + 2, True
+    return close + 1, False
