@@ -43,6 +43,8 @@ RECORDING_63 = os.path.join(
     os.path.dirname(ROOT), "shared", "splunkd-recordings", "scpv2-splunk-6.3", "countmatches.input.gz"
 )
 MAX_RESULT_ROWS = 50000
+# splunkd's events can hold values far over Python's default 128 KiB CSV field limit.
+csv.field_size_limit(2**31 - 1)
 
 Value = Union[str, List[str]]
 Record = Dict[str, Value]
