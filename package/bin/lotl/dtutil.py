@@ -258,24 +258,36 @@ def _shell_segment(line: str, prefix: str, args_start: int, powershell: bool) ->
 
 def _shell_state(prefix: str, powershell: bool, escape: str) -> Tuple[str, int]:
     """Reads the shell text before the dtutil word: the quote still open at its end ("" when
-    none) and how many blocks (`(`, PowerShell `{`) are open."""
+    none) and how many blocks (`(`, PowerShell `{`) are open. Inside a quote left open
+    (`cmd /c "for ... do (dtutil`), the blocks are counted from that quote on, as the shell
+    reads the string once its quotes are removed."""
+    quote, depth, opened_at = _scan_shell(prefix, powershell, escape)
+    if quote:
+        _inner_quote, depth, _ = _scan_shell(prefix[opened_at + 1:], powershell, escape)
+    return quote, depth
+
+
+def _scan_shell(prefix: str, powershell: bool, escape: str) -> Tuple[str, int, int]:
+    """(open quote, open blocks, where the open quote began) at the end of `prefix`."""
+    opened_at = -1
     quote = ""
     depth = 0
     skip = False
-    for char in prefix:
+    for index, char in enumerate(prefix):
         if skip:
             skip = False
         elif quote:
             quote = "" if char == quote else quote
         elif char == '"' or (char == "'" and powershell):
             quote = char
+            opened_at = index
         elif char == escape:
             skip = True
         elif char == "(" or (char == "{" and powershell):
             depth += 1
         elif char == ")" or (char == "}" and powershell):
             depth = max(depth - 1, 0)
-    return quote, depth
+    return quote, depth, opened_at
 
 
 def _start_process(image: str, split: winargv.Split, arguments: str) -> Invocation:

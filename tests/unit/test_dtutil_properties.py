@@ -1,0 +1,151 @@
+"""dtutil properties: any text parses to the full schema without raising, and a password given in
+any place dtutil takes one never appears in any output value."""
+import subprocess
+
+from hypothesis import assume, example, given, settings
+from hypothesis import strategies as st
+
+from lotl import dtutil
+
+ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
+# Text made of what command lines are made of, so that the parser's branches are reached.
+LINE_PARTS = st.sampled_from([
+    "dtutil", "dtutil.exe", "DTUtil.exe", " ", " ", "\t", '"', "'", "\\", "\\\\", "/", "-", ";", "&",
+    "|", "(", ")", "^", "`", "@", ",", ":", "%TEMP%", "cmd /c ", "powershell -c ", "Start-Process ",
+    "-ArgumentList ", "/FILE ", "/COPY ", "/Fi", "/D", "/SourcePassword ", "/Decrypt ", "/ENCRYPT ",
+    "FILE;", "SQL;", "DTS;", "\\\\fs01\\s\\", "@SSL", "@8443", "DavWWWRoot", ".ipv6-literal.net",
+    "fe80--1", "tcp:", "db01,1444", "(local)", "x.dtsx", "C:\\Users\\", "\n", "\x00", "\ufffd",
+])
+SHAPED_TEXT = st.lists(LINE_PARTS, max_size=40).map("".join)
+
+
+def assert_schema(result):
+    assert tuple(result) == dtutil.OUTPUT_FIELDS
+    for name, value in result.items():
+        if name in dtutil.MULTIVALUE_FIELDS:
+            assert isinstance(value, tuple)
+            assert all(isinstance(item, str) for item in value)
+            assert len(set(value)) == len(value), (name, value)
+        else:
+            assert isinstance(value, str), name
+    assert not result["error"].startswith("internal error"), result["error"]
+    assert result["direction"] in ("", "ingress", "egress", "relay", "local", "none")
+    assert set(result["transport"]) <= {"smb", "webdav", "webdav_ssl", "sql"}
+    assert set(result["redacted"]) <= {"sourcepassword", "destpassword", "decrypt", "encrypt"}
+    if result["error"] == "no dtutil invocation":
+        assert all(not value for name, value in result.items() if name != "error")
+
+
+@settings(max_examples=400, deadline=None)
+@given(ANY_TEXT)
+def test_any_text_parses_to_the_schema(line):
+    assert_schema(dtutil.parse.__wrapped__(line))
+
+
+@settings(max_examples=400, deadline=None)
+@given(SHAPED_TEXT)
+@example('cmd /c "dtutil /FILE "a b" /COPY FILE;c"')
+@example("powershell -c 'dtutil")
+def test_command_like_text_parses_to_the_schema(line):
+    assert_schema(dtutil.parse.__wrapped__(line))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(list(dtutil.SOURCE_FIELDS) + ["other"]),
+                       st.one_of(st.none(), SHAPED_TEXT, st.lists(st.one_of(st.none(), SHAPED_TEXT),
+                                                                     max_size=3))),
+       st.one_of(st.none(), st.sampled_from(["CommandLine", "other", "missing"])))
+def test_any_record_is_described(record, field):
+    assert_schema(dtutil.describe(record, field))
+
+
+# --- Secret redaction ---------------------------------------------------------------------------------
+
+PASSWORDS = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E) | st.sampled_from(" ;\"'/-\\"),
+                    min_size=4, max_size=16)
+
+# Every constant the parser can put in an output: a password equal to a part of one of these is
+# found in the output for reasons that have nothing to do with it.
+VOCABULARY = " ".join([
+    *dtutil.OUTPUT_FIELDS, "copy move delete exists encrypt sign fcreate fdelete fdirectory fexists",
+    "frename idregenerate dump help file sql dts smb webdav webdav_ssl ingress egress relay local none",
+    "remote_source remote_dest webdav raw_ip nonstandard_port user_writable_dest cleartext_password",
+    "sql_auth unusual_image_path sourcepassword destpassword decrypt encrypt",
+    "unknown option ambiguous option missing value for unterminated quote unexpected argument after",
+    "bad value for more than one source package destination no dtutil invocation command line too long",
+    *(option.name for option in dtutil.OPTIONS),
+]).lower()
+
+# Where dtutil takes a password: {password} is the quoted password word; {raw} the password as
+# part of a larger word (the 4th part of /ENCRYPT's value), quoted as a whole by the template.
+PASSWORD_PLACES = [
+    "dtutil /SQL pkg /SourceUser u /SourcePassword {password} /COPY FILE;C:\\x.dtsx",
+    "dtutil /SQL pkg /SOURCEP {password} /COPY FILE;C:\\x.dtsx",
+    "dtutil -sourcepass {password}",
+    "dtutil /FILE C:\\a.dtsx /DestServer db /DestUser u /DestPassword {password} /COPY SQL;x",
+    "dtutil /FILE C:\\a.dtsx /destp {password} /MOVE SQL;x",
+    "dtutil /DestPassword {password}",
+    "dtutil /FILE C:\\a.dtsx /Decrypt {password} /COPY FILE;C:\\b.dtsx",
+    "dtutil /FILE C:\\a.dtsx -dec {password}",
+    "dtutil /FILE C:\\a.dtsx /ENCRYPT {encrypt}",
+    "dtutil /FILE C:\\a.dtsx /En {encrypt} /Q",
+    'cmd.exe /c "dtutil /SQL pkg /SourcePassword {password} /COPY FILE;C:\\x.dtsx & echo done"',
+    "\"C:\\Program Files\\Microsoft SQL Server\\150\\DTS\\Binn\\DTUtil.exe\" /Dec {password} /FILE a",
+    "dtutil /Zap /Decrypt {password} /Bad /FILE",
+    "dtutil /Decrypt {password} /Decrypt {password} /FILE a",
+]
+
+
+def _quote_for_cmd(text):
+    """Quotes a word so that both cmd.exe (quotes toggle; no escapes) and the C runtime keep it
+    whole: always in quotes, an inner `"` written `""`, backslashes before a quote doubled."""
+    pieces = ['"']
+    backslashes = 0
+    for char in text:
+        if char == "\\":
+            backslashes += 1
+            continue
+        if char == '"':
+            pieces.append("\\" * (2 * backslashes) + '""')
+        else:
+            pieces.append("\\" * backslashes + char)
+        backslashes = 0
+    pieces.append("\\" * (2 * backslashes) + '"')
+    return "".join(pieces)
+
+
+def _place(template, password):
+    if template.startswith("cmd"):
+        quoted = _quote_for_cmd(password)
+    else:
+        quoted = subprocess.list2cmdline([password])
+    encrypt = subprocess.list2cmdline(["FILE;C:\\out\\b.dtsx;3;" + password])
+    return template.format(password=quoted, encrypt=encrypt)
+
+
+def _output_values(result):
+    for value in result.values():
+        if isinstance(value, tuple):
+            yield from value
+        else:
+            yield value
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(PASSWORD_PLACES), PASSWORDS)
+@example(PASSWORD_PLACES[0], "/COPY FILE;x")
+@example(PASSWORD_PLACES[6], "-FILE \\\\evil\\s")
+@example(PASSWORD_PLACES[8], 'ab"c;d e')
+@example(PASSWORD_PLACES[10], "a & b|c")
+def test_passwords_never_leave(template, password):
+    line = _place(template, password)
+    rest = line.replace(password, "")
+    assume(password.lower() not in rest.lower())
+    assume(password.lower() not in VOCABULARY)
+    assume(password.strip() == password and password.strip())
+    result = dtutil.parse.__wrapped__(line)
+    assert result["redacted"], line
+    assert "cleartext_password" in result["signals"]
+    for value in _output_values(result):
+        assert password not in value, (line, value)
+        assert password.lower() not in value.lower(), (line, value)
