@@ -656,3 +656,26 @@ def test_linear_time(head, unit):
     small = _median_time(parse, line(size))
     large = _median_time(parse, line(4 * size))
     assert large / max(small, 1e-5) < 8, (small, large)
+
+
+def test_the_cache_is_bounded_and_skips_long_lines():
+    dtutil.parse.cache_clear()
+    dtutil.parse("dtutil /Q")
+    dtutil.parse("dtutil /Q")
+    info = dtutil.parse.cache_info()
+    assert (info.hits, info.misses, info.maxsize) == (1, 1, dtutil.CACHE_SIZE)
+    long_line = "dtutil /Q /R " + "x" * dtutil.CACHED_LENGTH
+    assert dtutil.parse(long_line) == dtutil.parse(long_line)
+    assert dtutil.parse.cache_info().currsize == 1
+
+
+@pytest.mark.parametrize("value", [None, 42, ["dtutil /Q"]])
+def test_parse_of_a_non_string_never_raises(value):
+    result = dtutil.parse(value)  # type: ignore[arg-type]
+    assert tuple(result) == dtutil.OUTPUT_FIELDS
+    assert not result["error"].startswith("internal error")
+
+
+def test_batch_echo_off_mark_is_not_part_of_the_image():
+    result = parsed("cmd /c @dtutil /FILE a /DELETE")
+    assert (result["image"], result["action"]) == ("dtutil", ("delete",))

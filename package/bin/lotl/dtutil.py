@@ -5,6 +5,22 @@
 the options as dtutil does (any prefix down to the documented minimum, `/` or `-`, any case) and
 describes the endpoints. It never raises and never echoes a password. `describe(record, field)`
 picks the command line out of a search result record.
+
+Choices where dtutil's documentation is silent:
+- One invocation per line: the first dtutil word followed by an option, else the first one.
+- A shell (anything before the dtutil word) ends the invocation at an unquoted `&`, `|`, `<`,
+  `>`, line break, the `)`/`}` of a block the word is in, or PowerShell's `;` plus a blank
+  (`FILE;path` stays whole); `^` (cmd) and a backtick (PowerShell) escape. When dtutil is the
+  process itself, the whole rest of the line is its argument string.
+- Forward slashes in paths are backslashes (Windows reads them so): `//host/share` is UNC.
+- Ports, hosts, transports and signals about the network are those of remote ends only;
+  `share` names every UNC root, `\\\\localhost\\c$` included.
+- Multivalue fields: source end before destination end; signals in the contract's order.
+- A password option's value is the next word, always; `/ENCRYPT`'s password is everything after
+  its third `;`. An empty password is still listed in `redacted`.
+- A value of a non-password option that is itself a known option is not taken as the value
+  (`/FILE /COPY x` is `missing value for /FILE`). A word that is not an option nor a value is
+  `unexpected argument after /OPTION`, never echoed (it may be a mistyped password).
 """
 import functools
 import ipaddress
@@ -30,6 +46,7 @@ SOURCE_FIELDS: Tuple[str, ...] = ("CommandLine", "process", "Process_Command_Lin
 # which bounds the work per distinct value.
 MAX_COMMAND_LINE = 65536
 CACHE_SIZE = 4096
+CACHED_LENGTH = 8192
 ERROR_ECHO_LIMIT = 40
 
 NO_INVOCATION = "no dtutil invocation"
@@ -681,13 +698,26 @@ def _empty(error: str) -> Mapping[str, Value]:
     return types.MappingProxyType(result)
 
 
-@functools.lru_cache(maxsize=CACHE_SIZE)
 def parse(command_line: str) -> Mapping[str, Value]:
     """Every OUTPUT_FIELDS name -> its value for one command line (read-only; cached)."""
+    if isinstance(command_line, str) and len(command_line) <= CACHED_LENGTH:
+        return _parse_cached(command_line)
+    return parse_uncached(command_line)
+
+
+def parse_uncached(command_line: str) -> Mapping[str, Value]:
+    """`parse` without the cache."""
     try:
         return _parse(command_line)
     except Exception as error:  # noqa: BLE001 - a search must never stop on one odd value
         return _empty("internal error: %s" % type(error).__name__)
+
+
+# Only ordinary lengths are cached, so the cache's keys stay small (CACHE_SIZE * CACHED_LENGTH).
+_parse_cached = functools.lru_cache(maxsize=CACHE_SIZE)(parse_uncached)
+parse.__wrapped__ = parse_uncached  # type: ignore[attr-defined]
+parse.cache_info = _parse_cached.cache_info  # type: ignore[attr-defined]
+parse.cache_clear = _parse_cached.cache_clear  # type: ignore[attr-defined]
 
 
 def _parse(command_line: str) -> Mapping[str, Value]:
