@@ -194,3 +194,20 @@ def test_transforms_match_case_insensitively_with_wildcards():
     assert transforms["lotl_dtutil_approved_servers"]["match_type"] == "WILDCARD(host)"
     assert transforms["lotl_dtutil_approved_shares"]["match_type"] == "WILDCARD(share)"
     assert "CIDR(src)" in transforms["lotl_admin_share_exec_allowlist"]["match_type"]
+
+
+def test_dashboard_is_dashboard_studio_and_the_home_page():
+    views = os.path.join(PACKAGE, "default", "data", "ui")
+    with open(os.path.join(views, "views", "lotl_triage.xml"), encoding="utf-8") as handle:
+        text = handle.read()
+    assert text.startswith('<dashboard version="2" theme="dark">') and "<label>" in text
+    definition = json.loads(re.search(r"<!\[CDATA\[(.*)\]\]>", text, re.S).group(1))
+    kinds = {viz["type"] for viz in definition["visualizations"].values()}
+    assert {"splunk.table", "splunk.column"} <= kinds
+    drilldowns = [viz for viz in definition["visualizations"].values() if viz.get("eventHandlers")]
+    assert len(drilldowns) >= 2
+    for viz in definition["visualizations"].values():
+        for source in viz.get("dataSources", {}).values():
+            assert source in definition["dataSources"]
+    with open(os.path.join(views, "nav", "default.xml"), encoding="utf-8") as handle:
+        assert '<view name="lotl_triage" default="true" />' in handle.read()
