@@ -188,3 +188,19 @@ def test_commands_speak_to_splunk_6_3_too(command):
     result = harness.run_command(command, [{"CommandLine": INGRESS}], splunk_version="6.3")
     assert result.exit_code == 0, result.stderr
     assert len(result.records) == 1
+
+
+@pytest.mark.parametrize("command,fields,line", [("dtutilargs", DTUTIL_FIELDS, INGRESS), ("epochshare", EPOCH_FIELDS, WMIEXEC)])
+def test_every_field_is_written_even_when_the_chunks_first_record_has_nothing(command, fields, line):
+    # splunklib drops fields missing from a chunk's first record unless they are registered.
+    records = [{"CommandLine": "notepad.exe"}, {"CommandLine": line}, {}]
+    result = harness.run_command(command, records, chunk_size=2)
+    assert _has_every_field(result.records, fields)
+    assert result.records[1][fields[0]] != ""
+
+
+def test_fields_of_an_earlier_run_are_replaced_not_left_stale():
+    records = [{"CommandLine": "notepad.exe", "dtutil_direction": "ingress", "dtutil_error": ""}]
+    result = harness.run_command("dtutilargs", records, honour_required_fields=False)
+    assert result.records[0]["dtutil_direction"] == ""
+    assert result.records[0]["dtutil_error"] == "no dtutil invocation"

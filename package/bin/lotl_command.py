@@ -63,11 +63,14 @@ class AnnotatingCommand(StreamingCommand):
         # splunkd then sends only these fields (plus _chunked_idx) and merges the answer back:
         # the largest saving there is on wide events.
         self.configuration.required_fields = self._annotate.required_fields
+        # Registers every output field with the record writer (splunklib's remedy for fields
+        # missing from a chunk's first record, SDK issues #401/#407): each is then written on
+        # every record, empty where it does not apply, and a record with nothing to report can
+        # go out as it came.
+        self.gen_record(**dict.fromkeys(self._annotate.output_fields))
 
     def stream(self, records):
-        annotate = self._annotate
-        for record in records:
-            yield annotate(record)
+        return self._annotate.annotate(records)
 
     @staticmethod
     def _as_binary_stream(ifile):

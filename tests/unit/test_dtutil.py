@@ -679,3 +679,10 @@ def test_parse_of_a_non_string_never_raises(value):
 def test_batch_echo_off_mark_is_not_part_of_the_image():
     result = parsed("cmd /c @dtutil /FILE a /DELETE")
     assert (result["image"], result["action"]) == ("dtutil", ("delete",))
+
+
+def test_a_line_with_more_arguments_than_dtutil_could_take_is_read_only_so_far():
+    line = "dtutil /FILE \\\\fs01\\s\\p.dtsx /COPY FILE;C:\\x.dtsx " + "/Q " * (dtutil.MAX_ARGUMENTS + 50)
+    result = dtutil.parse(line)
+    assert result["direction"] == "ingress"  # what came before the limit is still read
+    assert result["error"] == "too many arguments"

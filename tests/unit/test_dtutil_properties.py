@@ -149,3 +149,41 @@ def test_passwords_never_leave(template, password):
     for value in _output_values(result):
         assert password not in value, (line, value)
         assert password.lower() not in value.lower(), (line, value)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from("dtuilDTUIL.exe ıİſK\\\"/ x"), max_size=40) | st.text(max_size=60))
+@example("dtutıl.exe /FILE a")  # dotless i: Windows resolves it to DTUTIL.EXE
+@example("DTUTIL /FILE a")
+def test_the_fast_reject_never_hides_an_invocation(line):
+    # parse() skips lines that cannot hold the dtutil word; it must agree with the full scan.
+    if dtutil._cannot_hold_dtutil(line):
+        assert dtutil._DTUTIL_WORD.search(line) is None
+        assert dtutil.parse(line) == dtutil.parse_uncached(line)
+
+
+def _choose_word_by_loop(line):
+    """The plain loop the two regex scans replaced: the reference they must agree with."""
+    first = None
+    for match in dtutil._DTUTIL_WORD.finditer(line):
+        start, end = match.span()
+        if start > 0 and line[start - 1] not in dtutil._BEFORE_WORD:
+            continue
+        if end < len(line) and line[end] not in dtutil._AFTER_WORD:
+            continue
+        if first is None:
+            first = (start, end)
+        after = end + 1 if end < len(line) and line[end] in "\"'" else end
+        while after < len(line) and line[after] in " \t":
+            after += 1
+        if after < len(line) and line[after] in "/-":
+            return start, end
+    return first
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(["dtutil", "DTUtil.exe", "dtutil.exex", "x", " ", "\t", '"', "'", "/", "-",
+                                 "\\", "&", ".exe", "f", "ıl", "(", ")", ";"]), max_size=25).map("".join))
+@example('echo "dtutil" & "C:\\x\\dtutil.exe" -file a')
+def test_word_choice_agrees_with_the_plain_loop(line):
+    assert dtutil._choose_word(line) == _choose_word_by_loop(line)

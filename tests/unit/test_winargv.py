@@ -117,3 +117,12 @@ def test_linear_time(unit, single):
     small = _median_time(run, unit * (size // len(unit)))
     large = _median_time(run, unit * (4 * size // len(unit)))
     assert large / max(small, 1e-6) < 8, (small, large)
+
+
+def test_split_stops_at_the_limit_and_says_so():
+    result = winargv.split("a b c d e", limit=3)
+    assert result.words == ["a", "b", "c"] and result.truncated
+    exactly = winargv.split("a b c", limit=3)
+    assert exactly.words == ["a", "b", "c"] and not exactly.truncated  # nothing was left unread
+    assert not winargv.split("a b", limit=3).truncated
+    assert not winargv.split("a b c  \t", limit=3).truncated

@@ -4,18 +4,15 @@ A describer is a module of the pure core (`lotl.dtutil`, `lotl.impacket`) with
 `describe(record, field)`, `OUTPUT_FIELDS` and `required_fields(field)`. The search commands are
 thin: they hand each record to an `Annotator` and yield what it returns.
 
-The annotated record is a new plain dict, not the OrderedDict splunklib read: splunklib holds
-every record of a chunk in a list until the chunk is written, and an OrderedDict costs about
-twice a dict per key, so adding the output fields to its own record would raise the command's
-peak memory by half. The merge is one C-level operation.
-
-Every output field is set on every record, because splunklib drops a field that is missing from
-a chunk's first record from the whole chunk. An empty value is set as None: splunklib writes it
-as an empty cell, as it does "", but through its fastest path (most records carry no artifact,
-so most output values are empty, and this is the command's per-record cost).
+The command registers every output name with splunklib's record writer (`output_fields`), which
+then writes all of them on every record, empty where the record lacks them: without that,
+splunklib would drop a field missing from a chunk's first record from the whole chunk. So a
+record only needs its non-empty output values. Most records have none to add (no dtutil
+invocation) or one (epoch_valid=0), which keeps the command's own cost per record small and its
+memory close to splunklib's (which holds a whole chunk's records until the chunk is written).
 """
 from types import ModuleType
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Tuple, Union
 
 OutputValue = Union[None, str, List[str]]
 # How many distinct describer results keep their converted form. Results are cached objects in
@@ -25,7 +22,7 @@ MEMO_SIZE = 4096
 
 def to_search_value(value: Any) -> OutputValue:
     """A core value as splunklib writes it: a str as is, a tuple as a multivalue (one value: that
-    value), and nothing (empty str or tuple) as None, an empty cell."""
+    value), and nothing (empty str or tuple) as None: no value, an empty cell."""
     if isinstance(value, str):
         return value or None
     values = [str(item) for item in value]
@@ -45,31 +42,49 @@ class Annotator:
         self._names: Tuple[Tuple[str, str], ...] = tuple(
             (name, prefix + name) for name in describer.OUTPUT_FIELDS
         )
-        # What a record gets if the describer ever fails on it: every field, empty, and the
-        # reason in the error field when the describer has one. The record itself always goes out.
+        # If the describer ever fails on a record, the record still goes out, with the reason in
+        # the error field when the describer has one.
         self._error_field = prefix + "error" if "error" in describer.OUTPUT_FIELDS else None
-        self._blank: Dict[str, OutputValue] = {prefixed: None for _name, prefixed in self._names}
         self._memo: Dict[int, Tuple[Mapping[str, Any], Dict[str, OutputValue]]] = {}
         self.required_fields: List[str] = list(describer.required_fields(field))
+        # Every name the command outputs: the command registers them with splunklib's writer.
+        self.output_fields: List[str] = [prefixed for _name, prefixed in self._names]
 
     def converted(self, described: Mapping[str, Any]) -> Dict[str, OutputValue]:
-        """The prefixed search values of one describer result, memoised by the result's identity
-        (the memo holds the result, so its id cannot be reused while the entry lives)."""
+        """The non-empty prefixed search values of one describer result. Memoised by the result's
+        identity: the core caches its results, and the memo holds the result, so its id cannot
+        be reused while the entry lives."""
         entry = self._memo.get(id(described))
         if entry is not None and entry[0] is described:
             return entry[1]
-        values = {prefixed: to_search_value(described[name]) for name, prefixed in self._names}
+        values = {}
+        for name, prefixed in self._names:
+            value = to_search_value(described[name])
+            if value is not None:
+                values[prefixed] = value
         if len(self._memo) >= MEMO_SIZE:
             self._memo.clear()
         self._memo[id(described)] = (described, values)
         return values
 
-    def __call__(self, record: Mapping[str, Any]) -> Dict[str, Any]:
-        """The record's fields followed by the output fields, as a new dict."""
+    def annotate(self, records: Iterable[MutableMapping[str, Any]]) -> Iterator[MutableMapping[str, Any]]:
+        """Annotates one chunk's records. They share the chunk's field names, so the first record
+        tells whether the events already hold fields of the output's names (from an earlier run
+        of the command in the search): those are emptied, never left stale."""
+        stale: Optional[Dict[str, None]] = None
+        for record in records:
+            if stale is None:
+                stale = dict.fromkeys(name for name in self.output_fields if name in record)
+            if stale:
+                record.update(stale)
+            yield self(record)
+
+    def __call__(self, record: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+        """The record with its non-empty output values added."""
         try:
-            return {**record, **self.converted(self._describe(record, self._field))}
+            values = self.converted(self._describe(record, self._field))
         except Exception as error:  # noqa: BLE001 - one bad event must never stop the search
-            annotated = {**record, **self._blank}
-            if self._error_field:
-                annotated[self._error_field] = "internal error: %s" % type(error).__name__
-            return annotated
+            values = {self._error_field: "internal error: %s" % type(error).__name__} if self._error_field else {}
+        if values:
+            record.update(values)
+        return record

@@ -52,6 +52,10 @@ ERROR_ECHO_LIMIT = 40
 NO_INVOCATION = "no dtutil invocation"
 UNTERMINATED_QUOTE = "unterminated quote"
 TOO_LONG = "command line too long"
+TOO_MANY_ARGUMENTS = "too many arguments"
+# dtutil has 27 options, each with at most one value: no valid line comes near this many
+# arguments. Reading no further bounds the work a hostile line can cause.
+MAX_ARGUMENTS = 256
 
 SQL_DEFAULT_PORT = 1433
 WEBDAV_PORTS = (80, 443)
@@ -136,12 +140,18 @@ class Invocation(NamedTuple):
     image: str
     args: Tuple[str, ...]
     unterminated: bool
+    truncated: bool = False
 
 
 _DTUTIL_WORD = re.compile(r"dtutil(?:\.exe)?", re.IGNORECASE)
 # A dtutil word is a whole word or the last part of a path: these may stand before and after it.
 _BEFORE_WORD = frozenset(" \t\r\n\\/\"'(&|@;=,:{`")
 _AFTER_WORD = frozenset(" \t\r\n\"'&|)<>;,}")
+_WHOLE_WORD = r"(?:^|(?<=[%s]))(?P<word>dtutil(?:\.exe)?)(?=[%s]|$)" % (
+    "".join(re.escape(c) for c in sorted(_BEFORE_WORD)), "".join(re.escape(c) for c in sorted(_AFTER_WORD)))
+_DTUTIL_WHOLE_WORD = re.compile(_WHOLE_WORD, re.IGNORECASE)
+# ... followed by an option: past one quote that closes the image, and blanks.
+_DTUTIL_WORD_BEFORE_OPTION = re.compile(_WHOLE_WORD + r"[\"']?[ \t]*[/-]", re.IGNORECASE)
 # What ends an unquoted image word when reading it backwards.
 _IMAGE_BREAKS = frozenset(" \t\r\n\"'&|<>();,={}")
 _SCRIPT_EXTENSIONS = (".exe", ".com", ".bat", ".cmd", ".ps1")
@@ -175,30 +185,29 @@ def find_invocation(command_line: str) -> Optional[Invocation]:
         arguments = _shell_segment(line, prefix, args_start, powershell)
     else:  # dtutil is the process itself: the rest of the line is its argument string
         arguments = line[args_start:]
-    split = winargv.split(arguments, single_quotes=powershell)
+    split = winargv.split(arguments, single_quotes=powershell, limit=MAX_ARGUMENTS)
     args = tuple(split.words)
     if powershell and any(name in prefix.lower() for name in _START_PROCESS_NAMES):
         return _start_process(image, split, arguments)
-    return Invocation(image, args, split.unterminated)
+    return Invocation(image, args, split.unterminated, split.truncated)
+
+
+def _cannot_hold_dtutil(line: str) -> bool:
+    """True when `line` cannot hold the dtutil word: a pure-ASCII line without "dtutil" in its
+    lower case. Most command lines in a search are not dtutil's, and this costs a fraction of
+    the case-insensitive regex scan (isascii() is O(1)). Lines with other characters keep the
+    regex path, which also matches Unicode case variants (`dtutıl`) that Windows would resolve."""
+    return line.isascii() and "dtutil" not in line.lower()
 
 
 def _choose_word(line: str) -> Optional[Tuple[int, int]]:
     """The dtutil word to parse: the first one followed by an option, else the first one."""
-    first: Optional[Tuple[int, int]] = None
-    for match in _DTUTIL_WORD.finditer(line):
-        start, end = match.span()
-        if start > 0 and line[start - 1] not in _BEFORE_WORD:
-            continue
-        if end < len(line) and line[end] not in _AFTER_WORD:
-            continue
-        if first is None:
-            first = (start, end)
-        after = end + 1 if end < len(line) and line[end] in "\"'" else end
-        while after < len(line) and line[after] in winargv.BLANKS:
-            after += 1
-        if after < len(line) and line[after] in OPTION_PREFIXES:
-            return start, end
-    return first
+    if _cannot_hold_dtutil(line):
+        return None
+    # Two scans in C rather than a Python loop over every dtutil word: a hostile line may hold
+    # thousands of them.
+    chosen = _DTUTIL_WORD_BEFORE_OPTION.search(line) or _DTUTIL_WHOLE_WORD.search(line)
+    return chosen.span("word") if chosen else None
 
 
 def _unquoted_image_start(line: str, match_start: int) -> int:
@@ -700,9 +709,15 @@ def _empty(error: str) -> Mapping[str, Value]:
 
 def parse(command_line: str) -> Mapping[str, Value]:
     """Every OUTPUT_FIELDS name -> its value for one command line (read-only; cached)."""
-    if isinstance(command_line, str) and len(command_line) <= CACHED_LENGTH:
-        return _parse_cached(command_line)
+    if isinstance(command_line, str):
+        if _cannot_hold_dtutil(command_line):
+            return _NOT_DTUTIL  # one shared result: no cache entry, no parse
+        if len(command_line) <= CACHED_LENGTH:
+            return _parse_cached(command_line)
     return parse_uncached(command_line)
+
+
+_NOT_DTUTIL = _empty(NO_INVOCATION)
 
 
 def parse_uncached(command_line: str) -> Mapping[str, Value]:
@@ -732,6 +747,8 @@ def _parse(command_line: str) -> Mapping[str, Value]:
         return _empty(NO_INVOCATION)
     if invocation.unterminated:
         extra_errors.insert(0, UNTERMINATED_QUOTE)
+    if invocation.truncated:
+        extra_errors.insert(0, TOO_MANY_ARGUMENTS)
     reading = read_options(invocation.args)
     return types.MappingProxyType(_result(invocation, reading, extra_errors))
 

@@ -18,7 +18,7 @@ Like `shlex`, one forward pass in which every step consumes at least one charact
 pieces are collected in a list: linear time on any input.
 """
 import re
-from typing import List, NamedTuple, Tuple
+from typing import List, NamedTuple, Optional, Tuple
 
 BLANKS = " \t"
 
@@ -37,18 +37,21 @@ class Token(NamedTuple):
 
 
 class Split(NamedTuple):
-    """The arguments of a command line, and whether a quote was left open at its end."""
+    """The arguments of a command line, whether a quote was left open at its end, and whether
+    splitting stopped at the caller's limit on the number of arguments."""
 
     tokens: Tuple[Token, ...]
     unterminated: bool
+    truncated: bool = False
 
     @property
     def words(self) -> List[str]:
         return [token.text for token in self.tokens]
 
 
-def split(command_line: str, single_quotes: bool = False) -> Split:
-    """Splits `command_line` into arguments as the MS C runtime does (see the module doc)."""
+def split(command_line: str, single_quotes: bool = False, limit: Optional[int] = None) -> Split:
+    """Splits `command_line` into arguments as the MS C runtime does (see the module doc),
+    stopping after `limit` arguments when one is given (the rest is not read)."""
     line = command_line
     size = len(line)
     run_end = _RUN_END_WITH_SINGLE if single_quotes else _RUN_END
@@ -66,6 +69,8 @@ def split(command_line: str, single_quotes: bool = False) -> Split:
         if char in BLANKS and not in_double:
             if start >= 0:
                 tokens.append(Token("".join(pieces), start, i))
+                if limit is not None and len(tokens) >= limit:
+                    return Split(tuple(tokens), False, bool(line[i:].strip(BLANKS)))
                 pieces = []
                 start = -1
             i += 1
