@@ -34,7 +34,10 @@ SUM_MAP = os.path.join(os.path.dirname(ROOT), "shared", "splunkd-recordings", "s
                        "sum.map.input.gz")
 CHUNK = harness.MAX_RESULT_ROWS
 CSV_FLOOR = os.path.join(ROOT, "tests", "commands", "csv_roundtrip.py")
-COMMANDS = ("csv", "passthrough", "dtutilargs", "epochshare")
+COMMANDS = ("csv", "passthrough", "passthrough+empty", "dtutilargs", "epochshare")
+# The passthrough that also writes dtutilargs' 18 output fields, empty: splunklib's own floor for
+# a command with that output, narrowed as dtutilargs is.
+EMPTY_OUTPUTS = ["dtutil_%02d" % i for i in range(18)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,13 +179,13 @@ class Measurement:
 def script_for(command: str, workdir: str) -> str:
     if command == "csv":
         return CSV_FLOOR
-    if command == "passthrough":
+    if command.startswith("passthrough"):
         return harness.passthrough_script(workdir)
     return harness.command_script(command)
 
 
 def required_fields(command: str, args: Sequence[str]) -> List[str]:
-    if command == "csv":
+    if command == "csv" or command.startswith("passthrough"):
         return []
     return list(harness.run_command(command, [], args=args).getinfo.get("required_fields") or [])
 
@@ -192,7 +195,7 @@ def measure(command: str, args: Sequence[str], bodies: Sequence[bytes], records:
         script = script_for(command, workdir)
         process = subprocess.Popen(harness.interpreter_command() + [script], stdin=subprocess.PIPE,
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=workdir)
-        process.stdin.write(harness.frame(harness.getinfo_metadata(args, workdir, command)))
+        process.stdin.write(harness.frame(harness.getinfo_metadata(args, workdir, command.split("+")[0])))
         process.stdin.flush()
         harness.read_message(process.stdout)
         for body in bodies:
@@ -244,6 +247,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     narrow = {c: required_fields(c, []) for c in commands if c in ("dtutilargs", "epochshare")}
     union = sorted({f for fields in narrow.values() for f in fields})
     narrow["passthrough"] = union
+    if "dtutilargs" in narrow:
+        narrow["passthrough+empty"] = narrow["dtutilargs"]
     runs: Dict[Tuple[str, int, str], List[Measurement]] = {}
     workloads = {size: Workload(header, rows, size, seed=size) for size in sizes}
     for repeat in range(options.repeats):
@@ -253,7 +258,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     if shape == "narrowed" and command not in narrow:
                         continue
                     fields = narrow.get(command) if shape == "narrowed" else None
-                    args = ["fields=" + ",".join(fields)] if command == "passthrough" and fields else []
+                    args = []
+                    if command.startswith("passthrough") and fields:
+                        args.append("fields=" + ",".join(fields))
+                    if command == "passthrough+empty":
+                        args.append("empty=" + ",".join(EMPTY_OUTPUTS))
                     result = measure(command, args, workloads[size].bodies(fields), size)
                     runs.setdefault((shape, size, command), []).append(result)
                     print("  run %d %-8s %8d %-11s %9.0f rec/CPU-s %7.1f MB" % (

@@ -2,7 +2,9 @@
 
 Never shipped: the harness places it beside the built app's lib/ to prove itself on it, and the
 benchmarks use it as the floor any splunklib command stands on. `fields=a,b` makes it declare
-required_fields as the app's commands do, for a like-for-like narrowed baseline.
+required_fields as the app's commands do, for a like-for-like narrowed baseline; `empty=x,y`
+makes it write those fields, empty, on every record (registered as the app's commands register
+their output fields): the floor for a command that must output that many fields.
 """
 import os
 import sys
@@ -15,10 +17,13 @@ from splunklib.searchcommands import Configuration, Option, StreamingCommand, di
 @Configuration(distributed=True)
 class PassthroughCommand(StreamingCommand):
     fields = Option(require=False, validate=validators.List())
+    empty = Option(require=False, validate=validators.List())
 
     def prepare(self):
         if self.fields:
             self.configuration.required_fields = list(self.fields)
+        if self.empty:
+            self.gen_record(**dict.fromkeys(self.empty))
 
     def stream(self, records):
         for record in records:
