@@ -231,9 +231,27 @@ def _commands_used(spl: str) -> Set[str]:
         word = re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*)", stage)
         if word:
             names.add(word.group(1).lower())
-    for sub in re.findall(r"\[\s*\|?\s*([A-Za-z_][A-Za-z0-9_]*)", without_macros):
-        names.add(sub.lower())
+    for start in _unquoted_brackets(without_macros):
+        sub = re.match(r"\[\s*\|?\s*([A-Za-z_][A-Za-z0-9_]*)", without_macros[start:])
+        if sub:
+            names.add(sub.group(1).lower())
     return names
+
+
+def _unquoted_brackets(spl: str) -> List[int]:
+    """Where subsearches open: `[` outside quoted strings (a regex's `[a-z]` is no subsearch)."""
+    found, quote, index = [], False, 0
+    while index < len(spl):
+        char = spl[index]
+        if char == "\\" and quote:
+            index += 2
+            continue
+        if char == '"':
+            quote = not quote
+        elif char == "[" and not quote:
+            found.append(index)
+        index += 1
+    return found
 
 
 def _lookups_used(spl: str) -> Set[str]:
@@ -292,3 +310,4 @@ def test_cross_reference_checks_can_fail():
     assert _macro_stanza("m", "a, b") == "m(2)" and _macro_stanza("m", None) == "m"
     assert _macro_stanza("m", '"x,y", z') == "m(2)"
     assert _split_pipeline('a "x|y" [ search b | c ] | d') == ['a "x|y" [ search b | c ]', "d"]
+    assert _commands_used('x | regex f="[a-z]+" | append [ | nosub ]') == {"regex", "append", "nosub"}
