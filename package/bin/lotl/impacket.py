@@ -23,11 +23,13 @@ Choices where the contract is silent:
   a UNC `\\\\host\\ADMIN$\\`, `Windows\\` under a drive root (`C:\\`, `\\\\host\\C$\\`, a rooted
   `\\`, `%SystemDrive%\\`, `\\\\?\\C:\\`), `%windir%`, `%SystemRoot%` (also doubled `%%windir%%`
   as Sysmon renders registry values, and PowerShell's `$env:windir`). `System32\\..\\` resolves
-  back to it. A relative path whose first component is `Windows` is taken from a drive root (the
-  working directory of wmiexec's shell is `C:\\`; a 5145 name on `C$` is relative to `C:\\`). A
-  relative path beginning with `..\\` is taken from System32, the working directory of services
-  and of the remote registry: secretsdump 0.11+ saves hives as `..\\Temp\\<name>.tmp`. Anything
-  else (a user profile's Temp, a relative `Temp\\x.tmp` in a command line) is ordinary.
+  back to it. A value that starts with `Windows\\` is taken from a drive root (a 5145 name on
+  `C$` is relative to `C:\\`); elsewhere in a value, a relative `Windows\\` is not (it may be the
+  tail of a quoted path with a space, `"C:\\My Windows\\Temp\\..."`). A relative path beginning
+  with `..\\` is taken from System32, the working directory of services and of the remote
+  registry: secretsdump 0.11+ saves hives as `..\\Temp\\<name>.tmp` (and so `..\\System32\\x.tmp`
+  is System32 too). Anything else (a user profile's Temp, a relative `Temp\\x.tmp` in a command
+  line, `..\\Temp` relative to ADMIN$, which is `C:\\Temp`) is ordinary.
 - A path is read back from the artifact to the nearest white space, quote, `<`, `>`, `|`, `&`
   or `^`, at most PATH_WINDOW characters: a quoted path with spaces is cut at the space.
 - `share` comes from a UNC path in the value, or, for RelativeTargetName / Relative_Target_Name,
@@ -258,10 +260,10 @@ def _path_before(value: str, start: int, relative_to_share: bool) -> _Path:
         return _Path(_OTHER, ())
     if at_value_start and relative_to_share:
         return _Path(_WINDOWS, parts)
-    return _rooted(parts)
+    return _rooted(parts, at_value_start)
 
 
-def _rooted(parts: Tuple[str, ...]) -> _Path:
+def _rooted(parts: Tuple[str, ...], at_value_start: bool) -> _Path:
     """A path's components (split at separators) -> its root and the components after it."""
     if len(parts) >= 2 and parts[0] == "" and parts[1] == "":
         # `\\?\C:\...`, `\\.\C:\...`: a local path in NT form.
@@ -288,7 +290,7 @@ def _rooted(parts: Tuple[str, ...]) -> _Path:
         return _Path(_DRIVE, parts[1:])
     if _ends_with_word(first, _WINDOWS_VARIABLES):
         return _Path(_WINDOWS, parts[1:])
-    if first == "windows":
+    if first == "windows" and at_value_start:
         return _Path(_DRIVE, parts)
     if first == "..":
         return _Path(_SYSTEM32, parts)
