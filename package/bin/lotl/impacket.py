@@ -372,20 +372,23 @@ def describe(record: Mapping[str, object], field: Optional[str] = None) -> Mappi
 
 def _describe(record: Mapping[str, object], field: Optional[str]) -> Mapping[str, Value]:
     names = (field,) if field else SOURCE_FIELDS
+    get = record.get
     for name in names:
-        values = _values(record.get(name))
-        if not values:
+        raw = get(name)
+        if not raw:  # absent or empty: most of the nine fields on most events
             continue
-        relative = name in RELATIVE_NAME_FIELDS
-        share = _share_name(record) if relative else ""
-        for value in values:
+        for value in (raw,) if isinstance(raw, str) else _values(raw):
+            if not _may_hold_artifact(value):  # the common case, decided without the share
+                continue
+            relative = name in RELATIVE_NAME_FIELDS
+            share = _share_name(record) if relative else ""
             artifact = find_artifact(value, relative_to_share=share == ADMIN_SHARE)
             if artifact is None:
                 continue
             result = _described(artifact, share if relative else artifact.share)
             if artifact.kind != EPOCH_OUTPUT:
                 return result
-            return _with_skew(result, skew(record.get(TIME_FIELD), artifact.digits))
+            return _with_skew(result, skew(get(TIME_FIELD), artifact.digits))
     return NOT_FOUND
 
 
