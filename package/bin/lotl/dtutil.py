@@ -47,7 +47,6 @@ SOURCE_FIELDS: Tuple[str, ...] = ("CommandLine", "process", "Process_Command_Lin
 MAX_COMMAND_LINE = 65536
 CACHE_SIZE = 4096
 CACHED_LENGTH = 8192
-ERROR_ECHO_LIMIT = 40
 
 NO_INVOCATION = "no dtutil invocation"
 UNTERMINATED_QUOTE = "unterminated quote"
@@ -127,9 +126,15 @@ def resolve_option(word: str) -> Tuple[Optional[Option], str]:
 
 
 def _echo(word: str) -> str:
-    """A user's word fit for an error message: short, one line, printable."""
-    short = word[:ERROR_ECHO_LIMIT]
-    return "".join(char if char.isprintable() else "?" for char in short)
+    """The option-name part of a user's word, for an error message: its `/` or `-` and up to 15
+    letters, then "..." if more followed. Never the rest: a word that is not an option may be a
+    password, or may have swallowed one through an open quote (`/x" /Decrypt secret`)."""
+    named = _ECHOED_NAME.match(word)
+    shown = named.group(0) if named else word[:1]
+    return shown + ("..." if len(shown) < len(word) else "")
+
+
+_ECHOED_NAME = re.compile(r"[/-][A-Za-z?]{0,15}")
 
 
 # --- Finding the invocation in the line --------------------------------------------------------
