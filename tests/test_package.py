@@ -98,3 +98,18 @@ def test_appinspect_ran_on_this_version_with_the_splunk_cloud_tags():
     assert report["app_package_id"] == APP_ID
     assert report["app_version"] == _version()
     assert set(report["run_parameters"]["included_tags"]) >= {"cloud", "private_victoria", "future"}
+
+
+# The warnings that stay, each explained in the README's build section.
+EXPLAINED_WARNINGS = {"check_python_sdk_version", "check_for_python_script_existence"}
+
+
+def test_every_appinspect_warning_is_one_the_readme_explains():
+    with open(REPORT, encoding="utf-8") as handle:
+        report = json.load(handle)
+    warned = {check["name"] for group in report["reports"][0]["groups"] for check in group["checks"]
+              if check["result"] == "warning"}
+    assert warned <= EXPLAINED_WARNINGS, warned - EXPLAINED_WARNINGS
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
+        readme = handle.read()
+    assert all(name in readme for name in EXPLAINED_WARNINGS)
