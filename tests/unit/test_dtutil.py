@@ -1,11 +1,11 @@
 """dtutil: the documented command lines, every option and abbreviation, every path and server
 form, the wrappers that start dtutil, the errors, the records, and linear time."""
-import time
 import types
 
 import pytest
 
 from lotl import dtutil
+from tests.timing import median_time
 
 PROGRAM_FILES_IMAGE = r"C:\Program Files\Microsoft SQL Server\150\DTS\Binn\DTUtil.exe"
 
@@ -626,15 +626,6 @@ def test_required_fields():
 
 # --- Linear time ------------------------------------------------------------------------------------------
 
-def _median_time(function, argument, repeats=5):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function(argument)
-        times.append(time.perf_counter() - start)
-    return sorted(times)[repeats // 2]
-
-
 ADVERSARIAL = [
     ("", "\\"), ("", '"'), ("", "/"), ("", "-"), ("dtutil ", "/F "), ("", "dtutil "),
     ("", "dtutil\" "), ("", "\"dtutil "), ("dtutil ", '\\"'), ("dtutil ", "\\\\\""),
@@ -653,8 +644,8 @@ def test_linear_time(head, unit):
     def line(length):
         return head + unit * (length // len(unit)) + " dtutil.exe /FILE x"
 
-    small = _median_time(parse, line(size))
-    large = _median_time(parse, line(4 * size))
+    small = median_time(parse, line(size))
+    large = median_time(parse, line(4 * size))
     assert large / max(small, 1e-5) < 8, (small, large)
 
 

@@ -1,12 +1,12 @@
 """winargv: the MS C runtime's splitting rules, offsets, unterminated quotes, linear time."""
 import subprocess
-import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lotl import winargv
+from tests.timing import median_time
 
 
 @pytest.mark.parametrize("line,expected", [
@@ -97,15 +97,6 @@ def test_offsets_are_increasing_and_inside_the_line(line, single):
         previous_end = token.end
 
 
-def _median_time(function, argument, repeats=5):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function(argument)
-        times.append(time.perf_counter() - start)
-    return sorted(times)[repeats // 2]
-
-
 @pytest.mark.parametrize("unit", ["\\", '"', '\\"', '\\\\"', '""', " ", "a", "'", "\\'"])
 @pytest.mark.parametrize("single", [False, True])
 def test_linear_time(unit, single):
@@ -114,8 +105,8 @@ def test_linear_time(unit, single):
     def run(line):
         return winargv.split(line, single_quotes=single)
 
-    small = _median_time(run, unit * (size // len(unit)))
-    large = _median_time(run, unit * (4 * size // len(unit)))
+    small = median_time(run, unit * (size // len(unit)))
+    large = median_time(run, unit * (4 * size // len(unit)))
     assert large / max(small, 1e-6) < 8, (small, large)
 
 
