@@ -112,6 +112,12 @@ def passthrough_script(workdir: str) -> str:
     return script
 
 
+def script_for(command: str, workdir: str) -> str:
+    """The script to run for `command`: the test-only passthrough (placed in `workdir`) or one
+    of the built app's commands."""
+    return passthrough_script(workdir) if command == "passthrough" else command_script(command)
+
+
 def base_interpreter() -> str:
     """The Python the commands run on: $LOTL_TEST_PYTHON, else the one running the tests."""
     return os.environ.get("LOTL_TEST_PYTHON") or getattr(sys, "_base_executable", sys.executable)
@@ -335,7 +341,7 @@ def run_command(
         chunks = [rows[i:i + chunk_size] for i in range(0, len(rows), chunk_size)]
     with tempfile.TemporaryDirectory(prefix="lotl-dispatch-") as dispatch_dir:
         if script is None:
-            script = passthrough_script(dispatch_dir) if command == "passthrough" else command_script(command)
+            script = script_for(command, dispatch_dir)
         process = _start(script, dispatch_dir, python)
         stderr: List[bytes] = []
         stderr_reader = threading.Thread(target=_drain, args=(process.stderr, stderr), daemon=True)
@@ -493,7 +499,7 @@ def run_raw(command: str, payload: Union[bytes, Callable[[str], bytes]], *, time
     getinfo that must name a real dispatch folder), closes stdin as a splunkd that went away
     would, and collects everything the command says."""
     with tempfile.TemporaryDirectory(prefix="lotl-dispatch-") as dispatch_dir:
-        script = passthrough_script(dispatch_dir) if command == "passthrough" else command_script(command)
+        script = script_for(command, dispatch_dir)
         process = _start(script, dispatch_dir, python)
         if callable(payload):
             payload = payload(dispatch_dir)

@@ -179,9 +179,7 @@ class Measurement:
 def script_for(command: str, workdir: str) -> str:
     if command == "csv":
         return CSV_FLOOR
-    if command.startswith("passthrough"):
-        return harness.passthrough_script(workdir)
-    return harness.command_script(command)
+    return harness.script_for(command.split("+")[0], workdir)
 
 
 def required_fields(command: str, args: Sequence[str]) -> List[str]:

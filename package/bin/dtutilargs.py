@@ -9,10 +9,10 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 
-from splunklib.searchcommands import Configuration, Option, dispatch, validators  # noqa: E402
+from splunklib.searchcommands import Configuration, dispatch  # noqa: E402
 
 from lotl import dtutil  # noqa: E402
-from lotl_command import PREFIX_PATTERN, AnnotatingCommand  # noqa: E402
+from lotl_command import AnnotatingCommand, prefix_option  # noqa: E402
 
 
 @Configuration(distributed=True)
@@ -21,13 +21,7 @@ class DtutilArgsCommand(AnnotatingCommand):
     dtutil_error and empty fields, and still go out."""
 
     describer = dtutil
-    usage = "dtutilargs [field=<field name>] [prefix=<string>]; valid options: field, prefix"
-    prefix = Option(
-        doc="Prefix of the output fields. Default: dtutil_",
-        require=False,
-        default="dtutil_",
-        validate=validators.Match("a prefix of letters, digits, _ and .", PREFIX_PATTERN),
-    )
+    prefix = prefix_option("dtutil_")
 
 
 if __name__ == "__main__":

@@ -9,10 +9,10 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 
-from splunklib.searchcommands import Configuration, Option, dispatch, validators  # noqa: E402
+from splunklib.searchcommands import Configuration, dispatch  # noqa: E402
 
 from lotl import impacket  # noqa: E402
-from lotl_command import PREFIX_PATTERN, AnnotatingCommand  # noqa: E402
+from lotl_command import AnnotatingCommand, prefix_option  # noqa: E402
 
 
 @Configuration(distributed=True)
@@ -21,13 +21,7 @@ class EpochShareCommand(AnnotatingCommand):
     found and 0 elsewhere."""
 
     describer = impacket
-    usage = "epochshare [field=<field name>] [prefix=<string>]; valid options: field, prefix"
-    prefix = Option(
-        doc="Prefix of the output fields. Default: epoch_",
-        require=False,
-        default="epoch_",
-        validate=validators.Match("a prefix of letters, digits, _ and .", PREFIX_PATTERN),
-    )
+    prefix = prefix_option("epoch_")
 
 
 if __name__ == "__main__":

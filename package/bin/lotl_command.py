@@ -14,6 +14,16 @@ from lotl.annotate import Annotator
 PREFIX_PATTERN = r"^[A-Za-z][A-Za-z0-9_.]{0,63}$"
 
 
+def prefix_option(default: str) -> Option:
+    """The `prefix=` option, with the command's own default."""
+    return Option(
+        doc="Prefix of the output fields. Default: " + default,
+        require=False,
+        default=default,
+        validate=validators.Match("a prefix of letters, digits, _ and .", PREFIX_PATTERN),
+    )
+
+
 class ExactReader:
     """A binary input stream whose read(n) returns n bytes or raises.
 
@@ -40,17 +50,21 @@ class ExactReader:
 class AnnotatingCommand(StreamingCommand):
     """A distributed streaming command that adds `<prefix><name>` fields to every record.
 
-    Subclasses set `describer` (a pure module) and `usage`, and declare `prefix`'s default.
+    Subclasses set `describer` (a pure module) and `prefix = prefix_option(<default>)`.
     """
 
     describer: ModuleType
-    usage = ""
 
     field = Option(
         doc="The field to read. Default: the describer's own list of fields, in order.",
         require=False,
         validate=validators.Fieldname(),
     )
+
+    @property
+    def usage(self) -> str:
+        # splunklib names the command from its class (DtutilArgsCommand -> dtutilargs)
+        return "%s [field=<field name>] [prefix=<string>]; valid options: field, prefix" % self.name
 
     def prepare(self) -> None:
         if self.fieldnames:
