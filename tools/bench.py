@@ -6,12 +6,16 @@ Inputs: (a) full-width events, the 24 fields of the recorded `sum.map` search pl
 `CommandLine` and a `RelativeTargetName` column filled from a realistic mix; (b) the same events
 narrowed as splunkd sends them to a command that declares `required_fields` (those fields plus
 `_chunked_idx`). Sizes 10k, 100k and 1M records in 50,000-record chunks, as splunkd sends them.
+Also, for comparison, the real Windows events of ../shared, full width and narrowed (100k).
+A floor row per command: the passthrough reading what the command reads and writing as many
+(empty) output fields: splunklib's own cost for a command of that shape.
 
 What is measured is the command process's own CPU time (user + system, from wait4), which the
 machine's noise moves far less than wall time, and its peak resident memory. Runs are
 interleaved and repeated; the table shows the median and the spread (max/min - 1).
 
-    python tools/bench.py [--sizes 10000,100000,1000000] [--repeats 3] [--markdown]
+    python tools/bench.py [--sizes 10000,100000,1000000] [--event-sizes 100000] [--repeats 3]
+                          [--commands csv,passthrough,...]
 """
 import argparse
 import csv
@@ -34,10 +38,12 @@ SUM_MAP = os.path.join(os.path.dirname(ROOT), "shared", "splunkd-recordings", "s
                        "sum.map.input.gz")
 CHUNK = harness.MAX_RESULT_ROWS
 CSV_FLOOR = os.path.join(ROOT, "tests", "commands", "csv_roundtrip.py")
-COMMANDS = ("csv", "passthrough", "passthrough+empty", "dtutilargs", "epochshare")
-# The passthrough that also writes dtutilargs' 18 output fields, empty: splunklib's own floor for
-# a command with that output, narrowed as dtutilargs is.
-EMPTY_OUTPUTS = ["dtutil_%02d" % i for i in range(18)]
+APP_COMMANDS = ("dtutilargs", "epochshare")
+# floor(<command>): the passthrough reading what the command reads and writing as many output
+# fields as it does, all empty (registered as the command registers its own): what splunklib
+# alone costs a command of that shape, the most the command can reach.
+FLOORS = {"floor(%s)" % command: command for command in APP_COMMANDS}
+COMMANDS = ("csv", "passthrough") + tuple(FLOORS) + APP_COMMANDS
 
 
 # ---------------------------------------------------------------------------------------------
@@ -129,13 +135,32 @@ def relative_name(rng: random.Random) -> str:
 
 
 class Workload:
-    """Chunk bodies for one input shape and size, built once and replayed to every command."""
+    """Chunk bodies for one input and size, built once and replayed to every command."""
 
-    def __init__(self, header: List[str], rows: List[List[str]], size: int, seed: int) -> None:
-        rng = random.Random(seed)
-        self.fieldnames = header + ["CommandLine", "RelativeTargetName"]
-        self.rows = [rows[i % len(rows)] + [command_line(rng), relative_name(rng)] for i in range(size)]
+    def __init__(self, fieldnames: List[str], rows: List[List[str]]) -> None:
+        self.fieldnames = fieldnames
+        self.rows = rows
         self._bodies: Dict[Tuple[str, ...], List[bytes]] = {}
+
+    @classmethod
+    def synthetic(cls, header: List[str], rows: List[List[str]], size: int, seed: int) -> "Workload":
+        """The recorded sum.map events with a command-line and a relative-name column."""
+        rng = random.Random(seed)
+        return cls(header + ["CommandLine", "RelativeTargetName"],
+                   [rows[i % len(rows)] + [command_line(rng), relative_name(rng)] for i in range(size)])
+
+    @classmethod
+    def real_events(cls, size: int) -> "Workload":
+        """The 7,714 real Windows events of ../shared (Sysmon, Security, System; every field
+        but _raw, which the files do not hold), in file order, repeated up to `size`."""
+        from tests import datasets
+
+        if not datasets.datasets_present():
+            raise SystemExit("the real events are needed: %s (../shared is absent)" % datasets.DATASETS_DIR)
+        events = [event for _name, event in datasets.iter_events()]
+        fieldnames = list(dict.fromkeys(name for event in events for name in event))
+        table = [[event.get(name, "") for name in fieldnames] for event in events]
+        return cls(fieldnames, [table[i % len(table)] for i in range(size)])
 
     def bodies(self, fields: Optional[Sequence[str]]) -> List[bytes]:
         """CSV bodies of at most CHUNK records: every field, or only `fields` + _chunked_idx."""
@@ -176,16 +201,40 @@ class Measurement:
         return self.records / self.cpu if self.cpu > 0 else float("inf")
 
 
+def program(command: str) -> str:
+    """The command that runs for a row: a floor row runs the passthrough."""
+    return "passthrough" if command in FLOORS else command
+
+
 def script_for(command: str, workdir: str) -> str:
     if command == "csv":
         return CSV_FLOOR
-    return harness.script_for(command.split("+")[0], workdir)
+    return harness.script_for(program(command), workdir)
 
 
-def required_fields(command: str, args: Sequence[str]) -> List[str]:
-    if command == "csv" or command.startswith("passthrough"):
-        return []
-    return list(harness.run_command(command, [], args=args).getinfo.get("required_fields") or [])
+def output_fields(command: str) -> List[str]:
+    """The output field names an app command registers, from the built app's own core."""
+    sys.path.insert(0, os.path.join(harness.BUILT_APP, "bin"))
+    try:
+        from lotl import dtutil, impacket
+    finally:
+        sys.path.pop(0)
+    describer, prefix = {"dtutilargs": (dtutil, "dtutil_"), "epochshare": (impacket, "epoch_")}[command]
+    return [prefix + name for name in describer.OUTPUT_FIELDS]
+
+
+def required_fields(command: str) -> List[str]:
+    return list(harness.run_command(command, []).getinfo.get("required_fields") or [])
+
+
+def arguments(command: str, fields: Optional[Sequence[str]]) -> List[str]:
+    """The passthrough's options for a row: narrowed like the command, writing its outputs."""
+    args = []
+    if program(command) == "passthrough" and fields:
+        args.append("fields=" + ",".join(fields))
+    if command in FLOORS:
+        args.append("empty=" + ",".join(output_fields(FLOORS[command])))
+    return args
 
 
 def measure(command: str, args: Sequence[str], bodies: Sequence[bytes], records: int) -> Measurement:
@@ -193,7 +242,7 @@ def measure(command: str, args: Sequence[str], bodies: Sequence[bytes], records:
         script = script_for(command, workdir)
         process = subprocess.Popen(harness.interpreter_command() + [script], stdin=subprocess.PIPE,
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=workdir)
-        process.stdin.write(harness.frame(harness.getinfo_metadata(args, workdir, command.split("+")[0])))
+        process.stdin.write(harness.frame(harness.getinfo_metadata(args, workdir, program(command))))
         process.stdin.flush()
         harness.read_message(process.stdout)
         for body in bodies:
@@ -230,68 +279,79 @@ def spread(values: Sequence[float]) -> float:
     return max(values) / min(values) - 1 if min(values) > 0 else float("inf")
 
 
+INPUTS = ("synthetic", "events")
+SHAPES = ("full", "narrowed")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--event-sizes", default="100000",
+                        help="sizes of the real-events input; empty for none")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--commands", default=",".join(COMMANDS))
     options = parser.parse_args(argv)
-    sizes = [int(s) for s in options.sizes.split(",")]
+    sizes = {"synthetic": [int(s) for s in options.sizes.split(",") if s],
+             "events": [int(s) for s in options.event_sizes.split(",") if s]}
     commands = options.commands.split(",")
     harness.ensure_built()
     header, rows = recorded_events()
-    # Each command's narrowed input is what splunkd would send it; the passthrough is narrowed
-    # to the union of the two commands' fields for its own narrowed row.
-    narrow = {c: required_fields(c, []) for c in commands if c in ("dtutilargs", "epochshare")}
-    union = sorted({f for fields in narrow.values() for f in fields})
-    narrow["passthrough"] = union
-    if "dtutilargs" in narrow:
-        narrow["passthrough+empty"] = narrow["dtutilargs"]
-    runs: Dict[Tuple[str, int, str], List[Measurement]] = {}
-    workloads = {size: Workload(header, rows, size, seed=size) for size in sizes}
+    # Each command's narrowed input is what splunkd would send it, and its floor's too; the
+    # passthrough is narrowed to the union of the two commands' fields for its own narrowed row.
+    narrow = {c: required_fields(c) for c in APP_COMMANDS}
+    narrow["passthrough"] = sorted({f for fields in narrow.values() for f in fields})
+    narrow.update((floor, narrow[command]) for floor, command in FLOORS.items())
+    workloads = {("synthetic", size): Workload.synthetic(header, rows, size, seed=size) for size in sizes["synthetic"]}
+    workloads.update((("events", size), Workload.real_events(size)) for size in sizes["events"])
+    runs: Dict[Tuple[str, str, int, str], List[Measurement]] = {}
     for repeat in range(options.repeats):
-        for size in sizes:
-            for shape in ("full", "narrowed"):
+        for (source, size), workload in workloads.items():
+            for shape in SHAPES:
                 for command in commands:
                     if shape == "narrowed" and command not in narrow:
                         continue
                     fields = narrow.get(command) if shape == "narrowed" else None
-                    args = []
-                    if command.startswith("passthrough") and fields:
-                        args.append("fields=" + ",".join(fields))
-                    if command == "passthrough+empty":
-                        args.append("empty=" + ",".join(EMPTY_OUTPUTS))
-                    result = measure(command, args, workloads[size].bodies(fields), size)
-                    runs.setdefault((shape, size, command), []).append(result)
-                    print("  run %d %-8s %8d %-11s %9.0f rec/CPU-s %7.1f MB" % (
-                        repeat + 1, shape, size, command, result.rate, result.peak_kb / 1024), file=sys.stderr)
+                    result = measure(command, arguments(command, fields), workload.bodies(fields), size)
+                    runs.setdefault((source, shape, size, command), []).append(result)
+                    print("  run %d %-9s %-8s %8d %-18s %9.0f rec/CPU-s %7.1f MB" % (
+                        repeat + 1, source, shape, size, command, result.rate, result.peak_kb / 1024),
+                        file=sys.stderr)
     print(render(runs, sizes, commands))
     return 0
 
 
 def render(runs, sizes, commands) -> str:
+    """The table: per row the median rate and memory, and the ratios the targets are stated in."""
     lines = ["| input | records | command | records/CPU-s (median) | spread | x passthrough (same input) "
-             "| x passthrough (full width) | peak RSS MB | RSS x passthrough |",
-             "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
-    for shape in ("full", "narrowed"):
-        for size in sizes:
-            base = runs.get(("full", size, "passthrough"))
-            same = runs.get((shape, size, "passthrough"))
-            for command in commands:
-                found = runs.get((shape, size, command))
-                if not found:
-                    continue
-                rate = statistics.median(m.rate for m in found)
-                peak = statistics.median(m.peak_kb for m in found) / 1024
-                same_rate = statistics.median(m.rate for m in same) if same else None
-                base_rate = statistics.median(m.rate for m in base) if base else None
-                same_peak = statistics.median(m.peak_kb for m in same) / 1024 if same else None
-                lines.append("| %s | %s | %s | %s | %.0f%% | %s | %s | %.1f | %s |" % (
-                    "full width" if shape == "full" else "narrowed", "{:,}".format(size), command,
-                    "{:,.0f}".format(rate), 100 * spread([m.rate for m in found]),
-                    "%.2f" % (rate / same_rate) if same_rate else "",
-                    "%.2f" % (rate / base_rate) if base_rate else "",
-                    peak, "%.2f" % (peak / same_peak) if same_peak else ""))
+             "| x passthrough (full width) | x its floor | peak RSS MB | RSS x passthrough |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+
+    def median(key, attribute):
+        found = runs.get(key)
+        return statistics.median(getattr(m, attribute) for m in found) if found else None
+
+    def ratio(value, reference):
+        return "%.2f" % (value / reference) if value and reference else ""
+
+    for source in INPUTS:
+        for shape in SHAPES:
+            for size in sizes[source]:
+                for command in commands:
+                    found = runs.get((source, shape, size, command))
+                    if not found:
+                        continue
+                    rate = median((source, shape, size, command), "rate")
+                    peak = median((source, shape, size, command), "peak_kb")
+                    label = ("full width" if shape == "full" else "narrowed")
+                    if source == "events":
+                        label = "real events, " + label
+                    lines.append("| %s | %s | %s | %s | %.0f%% | %s | %s | %s | %.1f | %s |" % (
+                        label, "{:,}".format(size), command,
+                        "{:,.0f}".format(rate), 100 * spread([m.rate for m in found]),
+                        ratio(rate, median((source, shape, size, "passthrough"), "rate")),
+                        ratio(rate, median((source, "full", size, "passthrough"), "rate")),
+                        ratio(rate, median((source, shape, size, "floor(%s)" % command), "rate")),
+                        peak / 1024, ratio(peak, median((source, shape, size, "passthrough"), "peak_kb"))))
     return "\n".join(lines)
 
 

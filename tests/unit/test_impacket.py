@@ -40,10 +40,27 @@ def test_public_constants_are_the_contracts():
 
 def test_required_fields():
     tail = ["ShareName", "Share_Name", "_time"]
-    assert impacket.required_fields("CommandLine") == ["CommandLine"] + tail
     assert impacket.required_fields(None) == list(impacket.SOURCE_FIELDS) + tail
     assert impacket.required_fields("") == list(impacket.SOURCE_FIELDS) + tail
-    assert impacket.required_fields("ShareName") == tail  # no field twice
+    assert impacket.required_fields("Relative_Target_Name") == ["Relative_Target_Name"] + tail
+    # the share only serves a relative name: other fields are read with _time alone
+    assert impacket.required_fields("CommandLine") == ["CommandLine", "_time"]
+    assert impacket.required_fields("_time") == ["_time"]  # no field twice
+
+
+def test_a_field_that_is_not_a_relative_name_never_reads_the_share():
+    # what required_fields leaves out must be what describe never reads
+    read = set()
+
+    class Spy(dict):
+        def get(self, name, default=None):
+            read.add(name)
+            return dict.get(self, name, default)
+
+    record = Spy(CommandLine=r"cmd.exe /Q /c whoami 1> \\127.0.0.1\ADMIN$\__1684944005.9400265 2>&1",
+                 ShareName="\\\\*\\C$", _time="1684944065")
+    assert impacket.describe(record, "CommandLine")["valid"] == "1"
+    assert read <= set(impacket.required_fields("CommandLine"))
 
 
 # --- Kinds: each row of the contract --------------------------------------------------------------

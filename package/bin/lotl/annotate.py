@@ -70,21 +70,36 @@ class Annotator:
     def annotate(self, records: Iterable[MutableMapping[str, Any]]) -> Iterator[MutableMapping[str, Any]]:
         """Annotates one chunk's records. They share the chunk's field names, so the first record
         tells whether the events already hold fields of the output's names (from an earlier run
-        of the command in the search): those are emptied, never left stale."""
+        of the command in the search): those are emptied, never left stale.
+
+        This loop runs once per event of the search: it is written for speed (locals, no call
+        per record beyond the describer's, the last result's values reused as they are, since
+        consecutive events often share a value)."""
+        describe, field, converted = self._describe, self._field, self.converted
         stale: Optional[Dict[str, None]] = None
+        last_described: Any = None
+        last_values: Dict[str, OutputValue] = {}
         for record in records:
             if stale is None:
                 stale = dict.fromkeys(name for name in self.output_fields if name in record)
             if stale:
                 record.update(stale)
-            yield self(record)
+            try:
+                described = describe(record, field)
+                if described is not last_described:
+                    last_described, last_values = described, converted(described)
+                values = last_values
+            except Exception as error:  # noqa: BLE001 - one bad event must never stop the search
+                values = self._error_values(error)
+            if values:
+                record.update(values)
+            yield record
 
     def __call__(self, record: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-        """The record with its non-empty output values added."""
-        try:
-            values = self.converted(self._describe(record, self._field))
-        except Exception as error:  # noqa: BLE001 - one bad event must never stop the search
-            values = {self._error_field: "internal error: %s" % type(error).__name__} if self._error_field else {}
-        if values:
-            record.update(values)
-        return record
+        """One record with its non-empty output values added (stale ones emptied)."""
+        return next(self.annotate((record,)))
+
+    def _error_values(self, error: Exception) -> Dict[str, OutputValue]:
+        if self._error_field is None:
+            return {}
+        return {self._error_field: "internal error: %s" % type(error).__name__}

@@ -152,11 +152,20 @@ _DTUTIL_WORD = re.compile(r"dtutil(?:\.exe)?", re.IGNORECASE)
 # A dtutil word is a whole word or the last part of a path: these may stand before and after it.
 _BEFORE_WORD = frozenset(" \t\r\n\\/\"'(&|@;=,:{`")
 _AFTER_WORD = frozenset(" \t\r\n\"'&|)<>;,}")
-_WHOLE_WORD = r"(?:^|(?<=[%s]))(?P<word>dtutil(?:\.exe)?)(?=[%s]|$)" % (
+# The pattern starts with the literal word so that the regex engine can skip to each occurrence
+# (a leading look-behind would make it try every position of the line): the look-behind after
+# it says "not preceded by a character outside _BEFORE_WORD", which also holds at the start.
+_WHOLE_WORD = r"(?P<word>dtutil(?<![^%s]dtutil)(?:\.exe)?)(?=[%s]|$)" % (
     "".join(re.escape(c) for c in sorted(_BEFORE_WORD)), "".join(re.escape(c) for c in sorted(_AFTER_WORD)))
-_DTUTIL_WHOLE_WORD = re.compile(_WHOLE_WORD, re.IGNORECASE)
 # ... followed by an option: past one quote that closes the image, and blanks.
-_DTUTIL_WORD_BEFORE_OPTION = re.compile(_WHOLE_WORD + r"[\"']?[ \t]*[/-]", re.IGNORECASE)
+_BEFORE_OPTION = r"[\"']?[ \t]*[/-]"
+# Case-insensitive, for lines with non-ASCII characters (Unicode case variants such as dtutıl).
+_DTUTIL_WHOLE_WORD = re.compile(_WHOLE_WORD, re.IGNORECASE)
+_DTUTIL_WORD_BEFORE_OPTION = re.compile(_WHOLE_WORD + _BEFORE_OPTION, re.IGNORECASE)
+# Case-sensitive, for the lower case of a pure-ASCII line (same length, same offsets): the
+# engine's literal search is several times faster than its case-insensitive scan.
+_LOWER_WHOLE_WORD = re.compile(_WHOLE_WORD)
+_LOWER_WORD_BEFORE_OPTION = re.compile(_WHOLE_WORD + _BEFORE_OPTION)
 # What ends an unquoted image word when reading it backwards.
 _IMAGE_BREAKS = frozenset(" \t\r\n\"'&|<>();,={}")
 _SCRIPT_EXTENSIONS = (".exe", ".com", ".bat", ".cmd", ".ps1")
@@ -207,11 +216,15 @@ def _cannot_hold_dtutil(line: str) -> bool:
 
 def _choose_word(line: str) -> Optional[Tuple[int, int]]:
     """The dtutil word to parse: the first one followed by an option, else the first one."""
-    if _cannot_hold_dtutil(line):
-        return None
     # Two scans in C rather than a Python loop over every dtutil word: a hostile line may hold
     # thousands of them.
-    chosen = _DTUTIL_WORD_BEFORE_OPTION.search(line) or _DTUTIL_WHOLE_WORD.search(line)
+    if line.isascii():
+        lowered = line.lower()
+        if "dtutil" not in lowered:
+            return None
+        chosen = _LOWER_WORD_BEFORE_OPTION.search(lowered) or _LOWER_WHOLE_WORD.search(lowered)
+    else:
+        chosen = _DTUTIL_WORD_BEFORE_OPTION.search(line) or _DTUTIL_WHOLE_WORD.search(line)
     return chosen.span("word") if chosen else None
 
 
@@ -768,12 +781,17 @@ def required_fields(field: Optional[str]) -> List[str]:
 def describe(record: Mapping[str, object], field: Optional[str] = None) -> Mapping[str, Value]:
     """`parse` of the record's command line: `field` if given, else the first of SOURCE_FIELDS
     that is present and not empty."""
-    names = (field,) if field else SOURCE_FIELDS
-    for name in names:
-        command_line = _command_line(record.get(name))
+    get = record.get
+    for name in (field,) if field else SOURCE_FIELDS:
+        value = get(name)
+        if value.__class__ is str:  # the common case, without a call: one value, maybe empty
+            if value and not value.isspace():
+                return parse(value)
+            continue
+        command_line = _command_line(value)
         if command_line:
             return parse(command_line)
-    return parse("")
+    return _NOT_DTUTIL
 
 
 def _command_line(value: object) -> str:

@@ -356,9 +356,12 @@ def skew(event_time: object, digits: str) -> str:
 # --- Records -------------------------------------------------------------------------------------
 
 def required_fields(field: Optional[str]) -> List[str]:
-    """The record fields the command reads."""
+    """The record fields the command reads: splunkd sends it only these. The share fields only
+    serve a relative name, so `field=CommandLine` reads two fields, not four."""
     names = [field] if field else list(SOURCE_FIELDS)
-    return list(dict.fromkeys(names + list(SHARE_FIELDS) + [TIME_FIELD]))
+    if any(name in RELATIVE_NAME_FIELDS for name in names):
+        names += SHARE_FIELDS
+    return list(dict.fromkeys(names + [TIME_FIELD]))
 
 
 def describe(record: Mapping[str, object], field: Optional[str] = None) -> Mapping[str, Value]:
@@ -371,13 +374,19 @@ def describe(record: Mapping[str, object], field: Optional[str] = None) -> Mappi
 
 
 def _describe(record: Mapping[str, object], field: Optional[str]) -> Mapping[str, Value]:
-    names = (field,) if field else SOURCE_FIELDS
     get = record.get
-    for name in names:
+    for name in (field,) if field else SOURCE_FIELDS:
         raw = get(name)
         if not raw:  # absent or empty: most of the nine fields on most events
             continue
-        for value in (raw,) if isinstance(raw, str) else _values(raw):
+        if raw.__class__ is str:
+            # One value, as most are: _may_hold_artifact inlined, since this runs on every event
+            if "__" not in raw and ("." not in raw or _TMP_SUFFIX.search(raw) is None):
+                continue
+            values: Sequence[str] = (raw,)
+        else:
+            values = _values(raw)
+        for value in values:
             if not _may_hold_artifact(value):  # the common case, decided without the share
                 continue
             relative = name in RELATIVE_NAME_FIELDS
