@@ -57,3 +57,17 @@ def test_same_bytes_on_odd_chunks(body):
     harness.ensure_built()
     stock, fast = answers("passthrough", [], body.encode("utf-8"))
     assert stock == fast
+
+
+def test_the_profiler_modes_run_on_the_bench_chunk(capsys):
+    """profile_chunk.py's figures are quoted in docs/performance.md: its modes must keep working."""
+    from tests.test_bench import require_inputs
+
+    require_inputs()
+    assert profile_chunk.main(["dtutilargs", "--narrowed", "--check"]) == 0
+    assert "same answer with and without the SDK prototype: True" in capsys.readouterr().out
+    assert profile_chunk.main(["epochshare", "--narrowed", "--core-split", "--repeats", "1"]) == 0
+    pieces = capsys.readouterr().out
+    assert "describe, every record" in pieces and "SDK writing the annotated records" in pieces
+    assert profile_chunk.main(["floor(dtutilargs)", "--narrowed", "--sdk-split", "--repeats", "1"]) == 0
+    assert "chunk body" in capsys.readouterr().out

@@ -62,6 +62,86 @@ def answer(cls, name: str, request: bytes) -> bytes:
     return output.getvalue()
 
 
+def best_of(repeats: int, make, function) -> float:
+    """The least CPU time of `function(make())` over `repeats` runs, `make()` not counted."""
+    times = []
+    for _ in range(repeats):
+        argument = make()
+        started = time.process_time()
+        function(argument)
+        times.append(time.process_time() - started)
+    return min(times)
+
+
+def core_split(command: str, body: bytes, repeats: int):
+    """An app command's own work over one chunk's records (as the SDK reads them), piece by
+    piece: its describer alone, the describer on the long values only, the whole annotation,
+    and what the SDK's writer pays for the values the command adds."""
+    from splunklib.searchcommands.internals import RecordWriterV2
+    from splunklib.searchcommands.search_command import SearchCommand
+
+    from lotl import dtutil, impacket
+    from lotl.annotate import Annotator
+
+    describer, prefix = {"dtutilargs": (dtutil, "dtutil_"), "epochshare": (impacket, "epoch_")}[command]
+    text = body.decode("utf-8")
+
+    def records():
+        return list(SearchCommand._read_csv_records(None, io.StringIO(text)))
+
+    def long_records():
+        return [r for r in records() if any(isinstance(v, str) and len(v) > 1500 for v in r.values())]
+
+    def annotated():
+        return list(Annotator(describer, prefix).annotate(records()))
+
+    def write(chunk):
+        writer = RecordWriterV2(io.BytesIO())
+        writer.custom_fields.update(prefix + name for name in describer.OUTPUT_FIELDS)
+        writer.write_records(chunk)
+
+    return [
+        ("describe, every record", best_of(repeats, records, lambda rs: [describer.describe(r) for r in rs])),
+        ("describe, the %d records with a value over 1,500 characters" % len(long_records()),
+         best_of(repeats, long_records, lambda rs: [describer.describe(r) for r in rs])),
+        ("Annotator.annotate (describe included)",
+         best_of(repeats, records, lambda rs: list(Annotator(describer, prefix).annotate(rs)))),
+        ("SDK writing the records, outputs registered, none set", best_of(repeats, records, write)),
+        ("SDK writing the annotated records", best_of(repeats, annotated, write)),
+    ]
+
+
+def sdk_split(body: bytes, repeats: int):
+    """How the SDK's own cost of one chunk divides: reading (the CSV parse, then building the
+    records) and writing (RecordWriter, and csv.writer alone on the parsed rows)."""
+    import csv
+
+    from splunklib.searchcommands.internals import CsvDialect, RecordWriterV2
+    from splunklib.searchcommands.search_command import SearchCommand
+
+    text = body.decode("utf-8")
+
+    def best(function):
+        times = []
+        for _ in range(repeats):
+            started = time.process_time()
+            function()
+            times.append(time.process_time() - started)
+        return min(times)
+
+    rows = list(csv.reader(io.StringIO(text), dialect=CsvDialect))
+    records = list(SearchCommand._read_csv_records(None, io.StringIO(text)))
+    return [
+        ("csv.reader over the body", best(lambda: list(csv.reader(io.StringIO(text), dialect=CsvDialect)))),
+        ("SDK reading records (csv.reader included)",
+         best(lambda: list(SearchCommand._read_csv_records(None, io.StringIO(text))))),
+        ("SDK writing the records (RecordWriterV2.write_records)",
+         best(lambda: RecordWriterV2(io.BytesIO()).write_records(records))),
+        ("csv.writer alone over the parsed rows",
+         best(lambda: csv.writer(io.StringIO(), dialect=CsvDialect).writerows(rows))),
+    ]
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", help="dtutilargs, epochshare, passthrough, floor(dtutilargs), ...")
@@ -71,15 +151,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--profile", action="store_true", help="print cProfile's top functions")
     parser.add_argument("--sdk-fast-paths", action="store_true", help="with the SDK prototype")
     parser.add_argument("--check", action="store_true", help="same bytes with and without it")
+    parser.add_argument("--sdk-split", action="store_true",
+                        help="time the SDK's reading and writing of the chunk alone")
+    parser.add_argument("--core-split", action="store_true",
+                        help="time an app command's own work on the chunk's records, piece by piece")
     options = parser.parse_args(argv)
     harness.ensure_built()
     program = bench.program(options.command)
     cls = command_class(program)
     fields: Optional[List[str]] = None
-    if options.narrowed:
-        fields = (bench.required_fields(bench.FLOORS.get(options.command, options.command))
-                  if program != "passthrough" or options.command in bench.FLOORS else
-                  sorted({f for c in bench.APP_COMMANDS for f in bench.required_fields(c)}))
+    if options.narrowed:  # as the bench narrows the row: a floor like its command
+        shaped_like = bench.FLOORS.get(options.command, options.command)
+        if shaped_like in bench.APP_COMMANDS:
+            fields = bench.required_fields(shaped_like)
+        else:  # the plain passthrough reads the union of the two commands' fields
+            fields = sorted({f for c in bench.APP_COMMANDS for f in bench.required_fields(c)})
     if options.events:
         workload = bench.Workload.real_events(bench.CHUNK)
     else:
@@ -90,6 +176,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                            workload.bodies(fields)[0], workdir)
     from tools import sdk_fast_paths  # after command_class: it imports the built app's splunklib
 
+    if options.core_split:
+        for label, seconds in core_split(options.command, workload.bodies(fields)[0], options.repeats):
+            print("%-56s %.3f CPU-s" % (label, seconds))
+        return 0
+    if options.sdk_split:
+        body = workload.bodies(fields)[0]
+        print("%-56s %.1f MB" % ("chunk body", len(body) / 1e6))
+        for label, seconds in sdk_split(body, options.repeats):
+            print("%-56s %.3f CPU-s" % (label, seconds))
+        return 0
     if options.check:
         stock = answer(cls, program, request)
         sdk_fast_paths.install()
