@@ -212,15 +212,20 @@ def script_for(command: str, workdir: str) -> str:
     return harness.script_for(program(command), workdir)
 
 
-def output_fields(command: str) -> List[str]:
-    """The output field names an app command registers, from the built app's own core."""
+def describer(command: str):
+    """(the built app's core module, the default prefix) of an app command."""
     sys.path.insert(0, os.path.join(harness.BUILT_APP, "bin"))
     try:
         from lotl import dtutil, impacket
     finally:
         sys.path.pop(0)
-    describer, prefix = {"dtutilargs": (dtutil, "dtutil_"), "epochshare": (impacket, "epoch_")}[command]
-    return [prefix + name for name in describer.OUTPUT_FIELDS]
+    return {"dtutilargs": (dtutil, "dtutil_"), "epochshare": (impacket, "epoch_")}[command]
+
+
+def output_fields(command: str) -> List[str]:
+    """The output field names an app command registers."""
+    module, prefix = describer(command)
+    return [prefix + name for name in module.OUTPUT_FIELDS]
 
 
 def required_fields(command: str) -> List[str]:

@@ -82,10 +82,9 @@ def core_split(command: str, body: bytes, repeats: int):
     from splunklib.searchcommands.internals import RecordWriterV2
     from splunklib.searchcommands.search_command import SearchCommand
 
-    from lotl import dtutil, impacket
     from lotl.annotate import Annotator
 
-    describer, prefix = {"dtutilargs": (dtutil, "dtutil_"), "epochshare": (impacket, "epoch_")}[command]
+    describer, prefix = bench.describer(command)
     text = body.decode("utf-8")
 
     def records():

@@ -379,14 +379,7 @@ def _describe(record: Mapping[str, object], field: Optional[str]) -> Mapping[str
         raw = get(name)
         if not raw:  # absent or empty: most of the nine fields on most events
             continue
-        if raw.__class__ is str:
-            # One value, as most are: _may_hold_artifact inlined, since this runs on every event
-            if "__" not in raw and ("." not in raw or _TMP_SUFFIX.search(raw) is None):
-                continue
-            values: Sequence[str] = (raw,)
-        else:
-            values = _values(raw)
-        for value in values:
+        for value in (raw,) if isinstance(raw, str) else _values(raw):
             if not _may_hold_artifact(value):  # the common case, decided without the share
                 continue
             relative = name in RELATIVE_NAME_FIELDS
