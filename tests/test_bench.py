@@ -20,7 +20,7 @@ def require_inputs() -> None:
 
 def test_a_tiny_run_prints_every_row_with_its_ratios(capsys):
     require_inputs()
-    assert bench.main(["--sizes", "300", "--event-sizes", "200", "--repeats", "1"]) == 0
+    assert bench.main(["--sizes", "300", "--event-sizes", "200", "--dtutil-sizes", "250", "--repeats", "1"]) == 0
     table = capsys.readouterr().out.splitlines()
     rows = {tuple(cell.strip() for cell in line.strip("|").split("|")[:3]): line
             for line in table[2:]}
@@ -32,7 +32,12 @@ def test_a_tiny_run_prints_every_row_with_its_ratios(capsys):
             assert (label, size, command) in rows, (label, command)
         for command in bench.APP_COMMANDS:
             cells = [cell.strip() for cell in rows[(label, size, command)].strip("|").split("|")]
-            assert all(cells[3:9]), cells  # rate, spread and the three ratios are all there
+            assert all(cells[3:8]) and cells[9], cells  # rate, spread, three ratios, memory
+    for label in ("dtutil only, full width", "dtutil only, narrowed"):
+        for command in bench.DTUTIL_INPUT_COMMANDS:
+            assert (label, "250", command) in rows, (label, command)
+        cells = [cell.strip() for cell in rows[(label, "250", "dtutilargs")].strip("|").split("|")]
+        assert all(cells[3:10]), cells  # ... and the ratio to the value floor (cells[8])
 
 
 def test_floor_rows_read_and_write_what_the_commands_do():
@@ -50,3 +55,33 @@ def test_floor_rows_read_and_write_what_the_commands_do():
         record = result.records[0]
         assert record["CommandLine"] == "x" and record["other"] == "y"  # merged back by the harness
         assert {name: record.get(name) for name in outputs} == dict.fromkeys(outputs, "")
+
+
+def test_the_dtutil_input_is_dtutil_lines_about_30_percent_distinct():
+    require_inputs()
+    header, rows = bench.recorded_events()
+    workload = bench.Workload.dtutil_only(header, rows, 20000, seed=1)
+    lines = [row[-1] for row in workload.rows]
+    assert workload.fieldnames[-1] == "CommandLine"
+    assert all("dtutil" in line.lower() for line in lines)
+    assert 0.27 < len(set(lines)) / len(lines) < 0.33
+
+
+def test_the_value_floor_writes_what_dtutilargs_writes(tmp_path):
+    """values(dtutilargs), run as splunkd runs it, sets record by record the very values the
+    command sets, and reads what the command reads."""
+    require_inputs()
+    header, rows = bench.recorded_events()
+    workload = bench.Workload.dtutil_only(header, rows, 60, seed=2)
+    records = [dict(zip(workload.fieldnames, row)) for row in workload.rows]
+    fields = bench.required_fields("dtutilargs")
+    assert bench.program("values(dtutilargs)") == "precomputed"
+    floor = harness.run_command("precomputed", records, args=bench.arguments("values(dtutilargs)", fields, workload),
+                                script=bench.precomputed_script(str(tmp_path)))
+    command = harness.run_command("dtutilargs", records)
+    assert floor.exit_code == 0 and command.exit_code == 0, floor.stderr
+    assert floor.getinfo["required_fields"] == command.getinfo["required_fields"] == fields
+    names = bench.output_fields("dtutilargs")
+    written = [{name: record.get(name) for name in names} for record in floor.records]
+    assert written == [{name: record.get(name) for name in names} for record in command.records]
+    assert sum(1 for record in written if record["dtutil_source_path"]) > 30

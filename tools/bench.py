@@ -9,19 +9,25 @@ narrowed as splunkd sends them to a command that declares `required_fields` (tho
 Also, for comparison, the real Windows events of ../shared, full width and narrowed (100k).
 A floor row per command: the passthrough reading what the command reads and writing as many
 (empty) output fields: splunklib's own cost for a command of that shape.
+(c) dtutil only: the same recorded events with a `CommandLine` column in which every value is a
+dtutil command line, jobs repeating (about 30% distinct lines), full width and narrowed (100k),
+run by `dtutilargs`, its floor, and `values(dtutilargs)`: a splunklib command that reads the same
+records and writes the same output values, precomputed in the bench (splunklib's own cost for
+that output: the most dtutilargs can reach on that input).
 
 What is measured is the command process's own CPU time (user + system, from wait4), which the
 machine's noise moves far less than wall time, and its peak resident memory. Runs are
 interleaved and repeated; the table shows the median and the spread (max/min - 1).
 
     python tools/bench.py [--sizes 10000,100000,1000000] [--event-sizes 100000] [--repeats 3]
-                          [--commands csv,passthrough,...]
+                          [--dtutil-sizes 100000] [--commands csv,passthrough,...]
 """
 import argparse
 import csv
 import gzip
 import io
 import os
+import pickle
 import random
 import statistics
 import subprocess
@@ -44,6 +50,12 @@ APP_COMMANDS = ("dtutilargs", "epochshare")
 # alone costs a command of that shape, the most the command can reach.
 FLOORS = {"floor(%s)" % command: command for command in APP_COMMANDS}
 COMMANDS = ("csv", "passthrough") + tuple(FLOORS) + APP_COMMANDS
+# values(<command>): a splunklib command reading what the command reads and writing, on each
+# record, the very output values the command writes there, computed beforehand by the bench
+# (PRECOMPUTED_FLOOR below): splunklib's own cost for that output, with no work of the command.
+VALUE_FLOORS = {"values(%s)" % command: command for command in APP_COMMANDS}
+# The rows run on the dtutil-only input (the issue-14 target: dtutilargs >= 0.7x its value floor).
+DTUTIL_INPUT_COMMANDS = ("passthrough", "floor(dtutilargs)", "values(dtutilargs)", "dtutilargs")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -133,6 +145,44 @@ def relative_name(rng: random.Random) -> str:
         return pick(rng, ARTIFACTS, 20)
     return hostile(rng)
 
+# The dtutil-only input: what the saved searches feed dtutilargs (every event a dtutil command
+# line). Scheduled jobs repeat their lines, so each new line recurs at random later on: about
+# DTUTIL_DISTINCT of the records hold a line not seen before. The templates follow Microsoft's
+# documented syntax and the places dtutil is started from (a batch file, cmd /c, PowerShell,
+# SQL Server Agent's CmdExec steps with the full image path).
+DTUTIL_DISTINCT = 0.3
+DTUTIL_JOBS = [
+    r"dtutil /FILE C:\etl\{n}\load.dtsx /COPY SQL;etl/{n}/load /DestServer sql{k}.corp.example.com /Q",
+    r'"C:\Program Files\Microsoft SQL Server\{v}\DTS\Binn\DTUtil.exe" /SQL "\etl\{n}" /SourceServer SQL{k}\INST1 /COPY FILE;D:\backup\{n}.dtsx /Q',
+    r"dtutil.exe /FILE \\fs{k}.corp.example.com\ssis$\releases\{n}.dtsx /COPY FILE;C:\SSIS\{n}.dtsx /Quiet",
+    r"dtutil /SQL {n} /SOURCEUSER etl_{k} /SOURCEPASSWORD Pw{n}x! /MOVE SQL;archive/{n} /DESTUSER etl_{k} /DESTPASSWORD Qw{n}y?",
+    r'cmd.exe /c "dtutil /FILE C:\pkgs\{n}.dtsx /ENCRYPT file;C:\pkgs\enc\{n}.dtsx;3;Enc{n} /Q"',
+    r'cmd /c dtutil /DTS "File System\{n}" /EXISTS & if errorlevel 1 echo missing {n}',
+    r"dtutil /FILE \\files{k}.example.com@SSL@8443\DavWWWRoot\ssis\{n}.dtsx /DestServer 10.{k}.2.3,1444 /COPY SQL;{n}",
+    r'powershell.exe -NoProfile -Command "& dtutil /SQL {n} /SourceServer tcp:db{k},1433 /DELETE /Q"',
+    r"dtutil /I /FILE C:\Deploy\{v}\{n}.dtsx",
+    r'"D:\MSSQL\{v}\DTS\Binn\dtutil.exe" /FDirectory SQL;\{n};S /SourceServer (local)',
+    r"dtutil /FILE C:\Users\svc_etl{k}\AppData\Local\Temp\{n}.dtsx /COPY FILE;\\nas{k}\drop\{n}.dtsx",
+    r"dtutil /FCreate SQL;\;{n} /SourceServer SQL{k} /SourceUser sa /SourcePassword S{n}",
+]
+
+
+def dtutil_lines(rng: random.Random, size: int) -> List[str]:
+    """`size` dtutil command lines: a new job's line with probability DTUTIL_DISTINCT, else one
+    of the lines seen so far, uniformly (a job running again)."""
+    lines: List[str] = []
+    seen: List[str] = []
+    for _ in range(size):
+        if not seen or rng.random() < DTUTIL_DISTINCT:
+            template = rng.choice(DTUTIL_JOBS)
+            line = template.replace("{n}", "job%05d" % len(seen)).replace(
+                "{k}", str(rng.randrange(1, 40))).replace("{v}", rng.choice(("130", "140", "150", "160")))
+            seen.append(line)
+        else:
+            line = rng.choice(seen)
+        lines.append(line)
+    return lines
+
 
 class Workload:
     """Chunk bodies for one input and size, built once and replayed to every command."""
@@ -141,6 +191,19 @@ class Workload:
         self.fieldnames = fieldnames
         self.rows = rows
         self._bodies: Dict[Tuple[str, ...], List[bytes]] = {}
+        self._values: Dict[str, str] = {}
+        self._values_dir: Optional[tempfile.TemporaryDirectory] = None
+
+    def values_file(self, command: str) -> str:
+        """A pickle of `precomputed_values(command, self)`, written once."""
+        if command not in self._values:
+            if self._values_dir is None:
+                self._values_dir = tempfile.TemporaryDirectory(prefix="lotl-bench-values-")
+            path = os.path.join(self._values_dir.name, command + ".pickle")
+            with open(path, "wb") as handle:
+                pickle.dump(precomputed_values(command, self), handle, protocol=4)
+            self._values[command] = path
+        return self._values[command]
 
     @classmethod
     def synthetic(cls, header: List[str], rows: List[List[str]], size: int, seed: int) -> "Workload":
@@ -148,6 +211,12 @@ class Workload:
         rng = random.Random(seed)
         return cls(header + ["CommandLine", "RelativeTargetName"],
                    [rows[i % len(rows)] + [command_line(rng), relative_name(rng)] for i in range(size)])
+
+    @classmethod
+    def dtutil_only(cls, header: List[str], rows: List[List[str]], size: int, seed: int) -> "Workload":
+        """The recorded sum.map events with a `CommandLine` column of dtutil lines only."""
+        lines = dtutil_lines(random.Random(seed), size)
+        return cls(header + ["CommandLine"], [rows[i % len(rows)] + [lines[i]] for i in range(size)])
 
     @classmethod
     def real_events(cls, size: int) -> "Workload":
@@ -202,14 +271,88 @@ class Measurement:
 
 
 def program(command: str) -> str:
-    """The command that runs for a row: a floor row runs the passthrough."""
-    return "passthrough" if command in FLOORS else command
+    """The command that runs for a row: a floor row runs the passthrough, a value floor the
+    precomputed-values command."""
+    if command in FLOORS:
+        return "passthrough"
+    if command in VALUE_FLOORS:
+        return "precomputed"
+    return command
+
+
+# The value floor's command, written beside the built app's lib/ as the passthrough is: it
+# declares the fields it is told to (as the app's command does), registers the output fields,
+# and sets on each record, in order, the values the bench computed with the app's own code.
+PRECOMPUTED_FLOOR = '''"""precomputed: the value floor of tools/bench.py (generated; never shipped)."""
+import os
+import pickle
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+
+from splunklib.searchcommands import Configuration, Option, StreamingCommand, dispatch, validators  # noqa: E402
+
+
+@Configuration(distributed=True)
+class PrecomputedCommand(StreamingCommand):
+    fields = Option(require=False, validate=validators.List())
+    values = Option(require=True)
+
+    def prepare(self):
+        with open(self.values, "rb") as handle:
+            names, per_record = pickle.load(handle)
+        if self.fields:
+            self.configuration.required_fields = list(self.fields)
+        self.gen_record(**dict.fromkeys(names))
+        self._take = iter(per_record).__next__
+
+    def stream(self, records):
+        take = self._take
+        for record in records:
+            values = take()
+            if values:
+                record.update(values)
+            yield record
+
+
+if __name__ == "__main__":
+    dispatch(PrecomputedCommand, sys.argv, sys.stdin, sys.stdout, __name__)
+'''
+
+
+def precomputed_script(workdir: str) -> str:
+    """The value floor's command, in a bin/ beside the built app's lib/."""
+    harness.ensure_built()
+    bin_dir = os.path.join(workdir, "app", "bin")
+    os.makedirs(bin_dir, exist_ok=True)
+    os.symlink(os.path.join(harness.BUILT_APP, "lib"), os.path.join(workdir, "app", "lib"))
+    script = os.path.join(bin_dir, "precomputed.py")
+    with open(script, "w", encoding="utf-8") as handle:
+        handle.write(PRECOMPUTED_FLOOR)
+    return script
 
 
 def script_for(command: str, workdir: str) -> str:
     if command == "csv":
         return CSV_FLOOR
+    if command in VALUE_FLOORS:
+        return precomputed_script(workdir)
     return harness.script_for(program(command), workdir)
+
+
+def precomputed_values(command: str, workload: "Workload") -> Tuple[List[str], list]:
+    """(output field names, per record the values the app command writes there), computed by the
+    built app's own describer and Annotator: what the value floor writes."""
+    sys.path.insert(0, os.path.join(harness.BUILT_APP, "bin"))
+    try:
+        from lotl.annotate import Annotator
+    finally:
+        sys.path.pop(0)
+    module, prefix = describer(command)
+    annotator = Annotator(module, prefix)
+    names = workload.fieldnames
+    values = [annotator.converted(module.describe(dict(zip(names, row)))) for row in workload.rows]
+    return annotator.output_fields, values
 
 
 def describer(command: str):
@@ -232,13 +375,18 @@ def required_fields(command: str) -> List[str]:
     return list(harness.run_command(command, []).getinfo.get("required_fields") or [])
 
 
-def arguments(command: str, fields: Optional[Sequence[str]]) -> List[str]:
-    """The passthrough's options for a row: narrowed like the command, writing its outputs."""
+def arguments(command: str, fields: Optional[Sequence[str]], workload: Optional["Workload"] = None) -> List[str]:
+    """A floor's options for a row: narrowed like the command, writing its outputs (empty, or
+    for a value floor the workload's precomputed values)."""
     args = []
-    if program(command) == "passthrough" and fields:
+    if program(command) in ("passthrough", "precomputed") and fields:
         args.append("fields=" + ",".join(fields))
     if command in FLOORS:
         args.append("empty=" + ",".join(output_fields(FLOORS[command])))
+    if command in VALUE_FLOORS:
+        if workload is None:
+            raise ValueError("a value floor needs its workload")
+        args.append("values=" + workload.values_file(VALUE_FLOORS[command]))
     return args
 
 
@@ -284,7 +432,8 @@ def spread(values: Sequence[float]) -> float:
     return max(values) / min(values) - 1 if min(values) > 0 else float("inf")
 
 
-INPUTS = ("synthetic", "events")
+INPUTS = ("synthetic", "events", "dtutil")
+INPUT_LABELS = {"synthetic": "", "events": "real events, ", "dtutil": "dtutil only, "}
 SHAPES = ("full", "narrowed")
 
 
@@ -294,11 +443,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--event-sizes", default="100000",
                         help="sizes of the real-events input; empty for none")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--dtutil-sizes", default="100000",
+                        help="sizes of the dtutil-only input; empty for none")
     parser.add_argument("--commands", default=",".join(COMMANDS))
+    parser.add_argument("--dtutil-commands", default=",".join(DTUTIL_INPUT_COMMANDS),
+                        help="the rows run on the dtutil-only input")
     options = parser.parse_args(argv)
     sizes = {"synthetic": [int(s) for s in options.sizes.split(",") if s],
-             "events": [int(s) for s in options.event_sizes.split(",") if s]}
-    commands = options.commands.split(",")
+             "events": [int(s) for s in options.event_sizes.split(",") if s],
+             "dtutil": [int(s) for s in options.dtutil_sizes.split(",") if s]}
+    commands = {"synthetic": options.commands.split(","), "events": options.commands.split(","),
+                "dtutil": options.dtutil_commands.split(",")}
     harness.ensure_built()
     header, rows = recorded_events()
     # Each command's narrowed input is what splunkd would send it, and its floor's too; the
@@ -306,17 +461,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     narrow = {c: required_fields(c) for c in APP_COMMANDS}
     narrow["passthrough"] = sorted({f for fields in narrow.values() for f in fields})
     narrow.update((floor, narrow[command]) for floor, command in FLOORS.items())
+    narrow.update((floor, narrow[command]) for floor, command in VALUE_FLOORS.items())
     workloads = {("synthetic", size): Workload.synthetic(header, rows, size, seed=size) for size in sizes["synthetic"]}
     workloads.update((("events", size), Workload.real_events(size)) for size in sizes["events"])
+    workloads.update((("dtutil", size), Workload.dtutil_only(header, rows, size, seed=size))
+                     for size in sizes["dtutil"])
     runs: Dict[Tuple[str, str, int, str], List[Measurement]] = {}
     for repeat in range(options.repeats):
         for (source, size), workload in workloads.items():
             for shape in SHAPES:
-                for command in commands:
+                for command in commands[source]:
                     if shape == "narrowed" and command not in narrow:
                         continue
                     fields = narrow.get(command) if shape == "narrowed" else None
-                    result = measure(command, arguments(command, fields), workload.bodies(fields), size)
+                    result = measure(command, arguments(command, fields, workload), workload.bodies(fields), size)
                     runs.setdefault((source, shape, size, command), []).append(result)
                     print("  run %d %-9s %-8s %8d %-18s %9.0f rec/CPU-s %7.1f MB" % (
                         repeat + 1, source, shape, size, command, result.rate, result.peak_kb / 1024),
@@ -326,10 +484,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def render(runs, sizes, commands) -> str:
-    """The table: per row the median rate and memory, and the ratios the targets are stated in."""
+    """The table: per row the median rate and memory, and the ratios the targets are stated in.
+    `sizes` and `commands`: per input."""
     lines = ["| input | records | command | records/CPU-s (median) | spread | x passthrough (same input) "
-             "| x passthrough (full width) | x its floor | peak RSS MB | RSS x passthrough |",
-             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| x passthrough (full width) | x its floor | x its value floor | peak RSS MB | RSS x passthrough |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
 
     def median(key, attribute):
         found = runs.get(key)
@@ -341,21 +500,20 @@ def render(runs, sizes, commands) -> str:
     for source in INPUTS:
         for shape in SHAPES:
             for size in sizes[source]:
-                for command in commands:
+                for command in commands[source]:
                     found = runs.get((source, shape, size, command))
                     if not found:
                         continue
                     rate = median((source, shape, size, command), "rate")
                     peak = median((source, shape, size, command), "peak_kb")
-                    label = ("full width" if shape == "full" else "narrowed")
-                    if source == "events":
-                        label = "real events, " + label
-                    lines.append("| %s | %s | %s | %s | %.0f%% | %s | %s | %s | %.1f | %s |" % (
+                    label = INPUT_LABELS[source] + ("full width" if shape == "full" else "narrowed")
+                    lines.append("| %s | %s | %s | %s | %.0f%% | %s | %s | %s | %s | %.1f | %s |" % (
                         label, "{:,}".format(size), command,
                         "{:,.0f}".format(rate), 100 * spread([m.rate for m in found]),
                         ratio(rate, median((source, shape, size, "passthrough"), "rate")),
                         ratio(rate, median((source, "full", size, "passthrough"), "rate")),
                         ratio(rate, median((source, shape, size, "floor(%s)" % command), "rate")),
+                        ratio(rate, median((source, shape, size, "values(%s)" % command), "rate")),
                         peak / 1024, ratio(peak, median((source, shape, size, "passthrough"), "peak_kb"))))
     return "\n".join(lines)
 

@@ -12,6 +12,7 @@ figures of docs/performance.md's profile come from here.
     python tools/profile_chunk.py passthrough --sdk-fast-paths --check
     python tools/profile_chunk.py passthrough --sdk-split      # the SDK's reading and writing
     python tools/profile_chunk.py dtutilargs --narrowed --core-split   # the command's own work
+    python tools/profile_chunk.py 'values(dtutilargs)' --dtutil --narrowed   # the dtutil-only input
 
 `--check` runs the chunk with and without the SDK prototype and fails unless both answers are the
 same bytes.
@@ -34,13 +35,19 @@ from tests import harness  # noqa: E402
 from tools import bench  # noqa: E402
 
 CLASSES = {"dtutilargs": "DtutilArgsCommand", "epochshare": "EpochShareCommand",
-           "passthrough": "PassthroughCommand"}
+           "passthrough": "PassthroughCommand", "precomputed": "PrecomputedCommand"}
 
 
-def command_class(program: str):
-    """The command's class, loaded from the built app (the passthrough from tests/commands)."""
+def command_class(program: str, workdir: Optional[str] = None):
+    """The command's class, loaded from the built app (the passthrough from tests/commands, the
+    value floor from the bench's generated script)."""
     sys.path[:0] = [os.path.join(harness.BUILT_APP, "bin"), os.path.join(harness.BUILT_APP, "lib")]
-    path = harness.PASSTHROUGH if program == "passthrough" else os.path.join(harness.BUILT_APP, "bin", program + ".py")
+    if program == "passthrough":
+        path = harness.PASSTHROUGH
+    elif program == "precomputed":
+        path = bench.precomputed_script(workdir or tempfile.mkdtemp(prefix="lotl-profile-"))
+    else:
+        path = os.path.join(harness.BUILT_APP, "bin", program + ".py")
     spec = importlib.util.spec_from_file_location("profiled_" + program, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -143,6 +150,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("command", help="dtutilargs, epochshare, passthrough, floor(dtutilargs), ...")
     parser.add_argument("--narrowed", action="store_true", help="the chunk as splunkd sends it")
     parser.add_argument("--events", action="store_true", help="the real events of ../shared")
+    parser.add_argument("--dtutil", action="store_true", help="the dtutil-only input")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="print cProfile's top functions")
     parser.add_argument("--sdk-fast-paths", action="store_true", help="with the SDK prototype")
@@ -156,21 +164,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error("--core-split times an app command's own work: dtutilargs or epochshare")
     harness.ensure_built()
     program = bench.program(options.command)
-    cls = command_class(program)
+    workdir = tempfile.mkdtemp(prefix="lotl-profile-")
+    cls = command_class(program, workdir)
     fields: Optional[List[str]] = None
     if options.narrowed:  # as the bench narrows the row: a floor like its command
-        shaped_like = bench.FLOORS.get(options.command, options.command)
+        shaped_like = bench.FLOORS.get(options.command) or bench.VALUE_FLOORS.get(options.command, options.command)
         if shaped_like in bench.APP_COMMANDS:
             fields = bench.required_fields(shaped_like)
         else:  # the plain passthrough reads the union of the two commands' fields
             fields = sorted({f for c in bench.APP_COMMANDS for f in bench.required_fields(c)})
     if options.events:
         workload = bench.Workload.real_events(bench.CHUNK)
+    elif options.dtutil:
+        header, rows = bench.recorded_events()
+        workload = bench.Workload.dtutil_only(header, rows, bench.CHUNK, seed=bench.CHUNK)
     else:
         header, rows = bench.recorded_events()
         workload = bench.Workload.synthetic(header, rows, bench.CHUNK, seed=bench.CHUNK)
-    workdir = tempfile.mkdtemp(prefix="lotl-profile-")
-    request = conversation(options.command, bench.arguments(options.command, fields),
+    request = conversation(options.command, bench.arguments(options.command, fields, workload),
                            workload.bodies(fields)[0], workdir)
     from tools import sdk_fast_paths  # after command_class: it imports the built app's splunklib
 
