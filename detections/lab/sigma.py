@@ -65,6 +65,8 @@ DETECTIONS: List[Detection] = [
               "lotl_impacket_output_file_admin_share.yml", (SECURITY,)),
     Detection("LOTL - Impacket Remote Registry Hive Dump on Admin Share - Rule",
               "lotl_impacket_remote_registry_hive_dump.yml", (SECURITY,)),
+    Detection("LOTL - Impacket Service Installed with Output Redirect - Rule",
+              "lotl_impacket_service_output_redirect.yml", (SYSMON, SECURITY, SYSTEM)),
     Detection("LOTL - Impacket Session Timeline - Hunt",
               "lotl_impacket_session_timeline.yml", (SYSMON, SECURITY, SYSTEM)),
 ]
