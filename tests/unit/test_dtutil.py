@@ -685,3 +685,242 @@ def test_an_open_quote_cannot_carry_a_password_into_an_error():
     result = dtutil.parse('dtutil  /\x00d1.G"\\\x00x /Dec XPa55word!')
     assert all("XPa55word!" not in (v if isinstance(v, str) else " ".join(v)) for v in result.values())
     assert result["error"] == "unknown option /..."
+
+
+# --- Issue 14: redirections, shell syntax on a bare line, a quoted option list, hosts, images ----
+#
+# Written from Microsoft's documentation: dtutil's syntax (dtutil-syntax.md), cmd's "Using
+# command redirection operators" (`>`, `>>`, `<`, `n>file`, `2>nul`, `2>&1`, `1>out`) and
+# PowerShell's about_Redirection (`2>&1`, `2>>`, `*>`, `>$null`, `3>&1`).
+
+COPY_LINE = r"dtutil /FILE \\fs01\ssis$\p.dtsx /COPY FILE;C:\pkgs\p.dtsx"
+
+
+def assert_the_copy(result):
+    assert result["source_path"] == r"\\fs01\ssis$\p.dtsx"
+    assert result["dest_path"] == r"C:\pkgs\p.dtsx"
+    assert result["direction"] == "ingress"
+    assert result["error"] == ""
+
+
+@pytest.mark.parametrize("wrapper", ["cmd.exe /c {}", 'cmd /c "{}"', "powershell -c {}",
+                                     'powershell.exe -NoProfile -Command "& {}"'])
+@pytest.mark.parametrize("redirection", [
+    "2>>C:\\logs\\dtutil.log", "2>nul", "2>&1", "1>out.txt", "1>>out.txt", "> out.txt 2>&1",
+    ">nul 2>&1", "2> err.txt", "1> C:\\logs\\out.txt 2> C:\\logs\\err.txt",
+])
+def test_fd_redirections_after_the_options_leave_no_digit(wrapper, redirection):
+    result = parsed(wrapper.format(COPY_LINE + " " + redirection))
+    assert_the_copy(result)
+
+
+@pytest.mark.parametrize("redirection", ["*>$null", "*>> C:\\logs\\all.log", "3>&1", "2>&1 | Out-Null",
+                                         ">$null", "2>$null"])
+def test_powershell_redirections(redirection):
+    result = parsed("powershell -c " + COPY_LINE + " " + redirection)
+    assert_the_copy(result)
+
+
+def test_a_redirection_before_the_options_is_removed_with_its_target():
+    result = parsed(r"cmd /c dtutil 2>nul /FILE \\fs01\ssis$\p.dtsx /COPY FILE;C:\pkgs\p.dtsx")
+    assert_the_copy(result)
+
+
+def test_a_quoted_redirection_target_is_removed_whole():
+    result = parsed(r'cmd /c ' + COPY_LINE + r' 2>"C:\My Logs\err.txt"')
+    assert_the_copy(result)
+
+
+def test_a_password_followed_by_a_redirection_is_still_redacted():
+    result = parsed(r"cmd /c dtutil /SQL pkg /SourceUser u /SourcePassword Secr3t 2>nul")
+    assert result["redacted"] == ("sourcepassword",)
+    assert result["error"] == ""
+    assert "Secr3t" not in repr(result)
+
+
+def test_a_digit_inside_a_word_is_not_a_handle():
+    result = parsed(r"cmd /c dtutil /FILE C:\pkgs\v2>nul")
+    assert result["source_path"] == r"C:\pkgs\v2"
+    assert result["error"] == ""
+
+
+@pytest.mark.parametrize("tail", [">nul 2>&1", ">nul", "2>nul", "2>>dtutil.log", "> C:\\logs\\copy.log 2>&1",
+                                  "1>out.txt", ">>log.txt"])
+def test_a_bare_line_with_redirections_is_shell_syntax(tail):
+    result = parsed(COPY_LINE + " " + tail)
+    assert_the_copy(result)
+
+
+def test_a_bare_line_with_redirections_ends_at_an_operator_as_a_script_line():
+    result = parsed(COPY_LINE + " >nul 2>&1 && echo copied")
+    assert_the_copy(result)
+
+
+def test_a_bare_line_without_redirections_is_still_the_process_itself():
+    # The documented placeholder `<servername>` is no redirection; `&` in a path is literal.
+    result = parsed(r"dtutil /FILE c:\sourcepkg.dtsx /DestServer <servername> /COPY SQL;destpkgname")
+    assert result["dest_server"] == "<servername>"
+    result = parsed(r"dtutil /FILE C:\R&D\a.dtsx /COPY FILE;C:\x>y.dtsx")
+    assert (result["source_path"], result["dest_path"]) == (r"C:\R&D\a.dtsx", r"C:\x>y.dtsx")
+
+
+def test_a_redirection_inside_quotes_is_an_argument():
+    result = parsed(r'dtutil /FILE "C:\a >nul.dtsx" /COPY FILE;C:\b.dtsx')
+    assert result["source_path"] == r"C:\a >nul.dtsx"
+    assert result["error"] == ""
+
+
+@pytest.mark.parametrize("line", [
+    r'dtutil "/FILE \\fs01\ssis$\p.dtsx /COPY FILE;C:\pkgs\p.dtsx"',
+    r'dtutil.exe "/FILE \\fs01\ssis$\p.dtsx /COPY FILE;C:\pkgs\p.dtsx"',
+    r'"C:\Program Files\Microsoft SQL Server\150\DTS\Binn\DTUtil.exe" "/FILE \\fs01\ssis$\p.dtsx /COPY FILE;C:\pkgs\p.dtsx"',
+    r'cmd /c dtutil "/FILE \\fs01\ssis$\p.dtsx /COPY FILE;C:\pkgs\p.dtsx"',
+    r'dtutil "/FILE \\fs01\ssis$\p.dtsx" "/COPY FILE;C:\pkgs\p.dtsx"',
+    r'dtutil /FILE \\fs01\ssis$\p.dtsx "/COPY FILE;C:\pkgs\p.dtsx"',
+])
+def test_the_option_list_in_one_quoted_argument_is_read(line):
+    result = parsed(line)
+    assert_the_copy(result)
+    assert result["signals"][-1] == "quoted_option_list"
+
+
+def test_a_quoted_option_list_to_a_public_folder_is_a_transfer():
+    result = parsed(r'dtutil.exe "/FILE \\host\s\a.dtsx /COPY FILE;C:\Users\Public\a.dtsx"')
+    assert result["direction"] == "ingress"
+    assert result["remote_host"] == ("host",)
+    assert result["signals"] == ("remote_source", "user_writable_dest", "quoted_option_list")
+
+
+def test_a_quoted_option_list_keeps_its_own_quotes_and_passwords():
+    result = parsed(r'dtutil "/SQL pkg /SourceUser u /SourcePassword ""p w"" /COPY ""FILE;C:\My Pkgs\p.dtsx"""')
+    assert result["dest_path"] == r"C:\My Pkgs\p.dtsx"
+    assert result["redacted"] == ("sourcepassword",)
+    assert "p w" not in repr(result)
+    assert result["error"] == ""
+
+
+@pytest.mark.parametrize("line", [
+    r'dtutil /FILE "C:\My Packages\a.dtsx" /COPY FILE;C:\b.dtsx',  # a value with a blank
+    r'dtutil /FILE a.dtsx /Decrypt "/COPY FILE;x" /Q',  # a password is never split
+    r'dtutil /FILE a.dtsx /REMARK "copy /FILE b" /Q',
+])
+def test_a_value_with_blanks_is_not_an_option_list(line):
+    result = parsed(line)
+    assert "quoted_option_list" not in result["signals"]
+    assert result["error"] == ""
+
+
+def test_a_quoted_word_starting_with_an_unknown_option_is_an_error_not_a_list():
+    result = parsed(r'dtutil "/X a /COPY FILE;b"')
+    assert result["error"] == "unknown option /X..."
+    assert "quoted_option_list" not in result["signals"]
+
+
+@pytest.mark.parametrize("option,value,error", [
+    ("/SourceServer", "'", "bad host for /SOURCESERVER"),
+    ("/SourceServer", "''", "bad host for /SOURCESERVER"),
+    ("/SourceServer", '"db 01"', "bad host for /SOURCESERVER"),
+    ("/SourceServer", '"db\t01"', "bad host for /SOURCESERVER"),
+    ("/SourceServer", '"\'\\inst,1444"', "bad host for /SOURCESERVER"),
+    ("/SourceServer", '"np:\\\\\' \'\\pipe\\sql"', "bad host for /SOURCESERVER"),
+])
+def test_a_quote_is_not_a_host(option, value, error):
+    result = parsed("dtutil /SQL pkg %s %s /COPY FILE;C:\\x.dtsx" % (option, value))
+    assert result["remote_host"] == ()
+    assert result["transport"] == ()
+    assert "remote_source" not in result["signals"]
+    assert result["error"] == error
+
+
+def test_a_tsql_template_line_gives_no_host():
+    line = "EXEC xp_cmdshell 'dtutil /SQL ' + @pkg + ' /SourceServer ' + @@SERVERNAME + ' /COPY FILE;C:\\x.dtsx'"
+    result = parsed(line)
+    assert "'" not in "".join(result["remote_host"])
+    assert result["error"]
+
+
+@pytest.mark.parametrize("path,option,error", [
+    (r"\\'\s\p.dtsx", "/FILE", "bad host for /FILE"),
+    ("\\\\fs\x0101\\s\\p.dtsx", "/FILE", "bad host for /FILE"),
+    (r"\\fs 01\s\p.dtsx", "/FILE", "bad host for /FILE"),
+])
+def test_a_bad_unc_host_is_an_error(path, option, error):
+    result = parsed('dtutil %s "%s" /COPY FILE;C:\\x.dtsx' % (option, path))
+    assert (result["remote_host"], result["share"], result["transport"]) == ((), (), ())
+    assert result["direction"] == "local"
+    assert result["error"] == error
+
+
+def test_a_bad_destination_host_names_the_destination_option():
+    result = parsed(r'dtutil /FILE C:\a.dtsx /MOVE "FILE;\\fs 01\s\p.dtsx"')
+    assert result["error"] == "bad host for /MOVE"
+    assert result["remote_host"] == ()
+    result = parsed(r"dtutil /FILE C:\a.dtsx /DestServer ' /COPY SQL;p")
+    assert result["error"] == "bad host for /DESTSERVER"
+
+
+def test_a_good_host_after_a_bad_one_is_still_reported():
+    result = parsed(r"dtutil /FILE \\fs01\s\p.dtsx /DestServer ' /COPY SQL;p")
+    assert result["remote_host"] == ("fs01",)
+    assert result["direction"] == "ingress"
+    assert result["error"] == "bad host for /DESTSERVER"
+
+
+@pytest.mark.parametrize("image,unusual", [
+    (r"I:\SQL2008r2\x86\100\DTS\binn\dtutil.exe", False),
+    (r"D:\MSSQL\150\DTS\Binn\DTUtil.exe", False),
+    (r"E:\Apps\SQL\x64\90\DTS\Binn\dtutil.exe", False),
+    (r"\\?\C:\Program Files\Microsoft SQL Server\160\DTS\Binn\dtutil.exe", False),
+    (r"C:\Users\Public\150\DTS\Binn\dtutil.exe", True),
+    (r"C:\Users\bob\Downloads\150\DTS\Binn\dtutil.exe", True),
+    (r"C:\Windows\Temp\150\DTS\Binn\dtutil.exe", True),
+    (r"%TEMP%\150\DTS\Binn\dtutil.exe", True),
+    (r"\\fs01\tools\150\DTS\Binn\dtutil.exe", True),
+    (r"\\fs01\c$\Program Files\Microsoft SQL Server\150\DTS\Binn\dtutil.exe", True),
+    (r"C:\Users\bob\Downloads\Microsoft SQL Server\150\DTS\Binn\dtutil.exe", True),
+    (r"D:\MSSQL\DTS\Binn\dtutil.exe", True),
+    (r"D:\MSSQL\150x\DTS\Binn\dtutil.exe", True),
+    (r"D:\MSSQL\150\DTS\dtutil.exe", True),
+])
+def test_sql_server_layout_under_any_install_root(image, unusual):
+    result = parsed('"%s" /FILE a.dtsx /Q' % image)
+    assert result["image"] == image
+    assert ("unusual_image_path" in result["signals"]) is unusual
+
+
+# --- Issue 14: XML entities as Splunk's Windows add-on leaves them -------------------------------
+
+@pytest.mark.parametrize("decoded,encoded", [
+    (r"dtutil /FILE \\fs01\R&D\pkg.dtsx /COPY FILE;C:\x.dtsx", r"dtutil /FILE \\fs01\R&amp;D\pkg.dtsx /COPY FILE;C:\x.dtsx"),
+    (r'cmd /c "dtutil /FILE \\fs01\s\p.dtsx /COPY FILE;C:\x.dtsx >nul 2>&1"',
+     r'cmd /c &quot;dtutil /FILE \\fs01\s\p.dtsx /COPY FILE;C:\x.dtsx &gt;nul 2&gt;&amp;1&quot;'),
+    (r"cmd /c dtutil /FILE a /COPY FILE;b & del b", r"cmd /c dtutil /FILE a /COPY FILE;b &amp; del b"),
+    (r"dtutil /FILE c:\s.dtsx /DestServer <servername> /COPY SQL;d",
+     r"dtutil /FILE c:\s.dtsx /DestServer &lt;servername&gt; /COPY SQL;d"),
+    (r"powershell -c dtutil /FILE 'a b.dtsx' /COPY FILE;c", r"powershell -c dtutil /FILE &apos;a b.dtsx&apos; /COPY FILE;c"),
+])
+def test_an_entity_encoded_line_reads_as_the_decoded_one(decoded, encoded):
+    assert parsed(encoded) == parsed(decoded)
+
+
+def test_the_rd_share_reads_as_written():
+    result = parsed(r"dtutil /FILE \\fs01\R&amp;D\pkg.dtsx /COPY FILE;C:\x.dtsx")
+    assert result["source_path"] == r"\\fs01\R&D\pkg.dtsx"
+    assert result["share"] == (r"\\fs01\r&d",)
+
+
+@pytest.mark.parametrize("line", [
+    r"dtutil /FILE \\fs01\R&amp;D\p.dtsx /Decrypt S3cr&amp;t /COPY FILE;C:\x.dtsx",
+    r'cmd /c dtutil /FILE "\\fs01\R&amp;D\p.dtsx" /Decrypt "S3cr&amp;t" /COPY FILE;C:\x.dtsx 2&gt;nul',
+    r"dtutil /FILE C:\a&lt;b.dtsx /SourcePassword S3cr&gt;t /COPY FILE;C:\x.dtsx",
+])
+def test_a_password_after_an_encoded_character_is_still_redacted(line):
+    result = parsed(line)
+    assert result["redacted"] in (("decrypt",), ("sourcepassword",))
+    assert result["error"] == ""
+    assert "S3cr" not in repr(result)
+
+
+def test_entities_are_decoded_once():
+    result = parsed(r"dtutil /FILE C:\a&amp;gt;b.dtsx /COPY FILE;C:\x.dtsx")
+    assert result["source_path"] == r"C:\a&gt;b.dtsx"

@@ -70,9 +70,10 @@ VOCABULARY = " ".join([
     *dtutil.OUTPUT_FIELDS, "copy move delete exists encrypt sign fcreate fdelete fdirectory fexists",
     "frename idregenerate dump help file sql dts smb webdav webdav_ssl ingress egress relay local none",
     "remote_source remote_dest webdav raw_ip nonstandard_port user_writable_dest cleartext_password",
-    "sql_auth unusual_image_path sourcepassword destpassword decrypt encrypt",
+    "sql_auth unusual_image_path quoted_option_list sourcepassword destpassword decrypt encrypt",
     "unknown option ambiguous option missing value for unterminated quote unexpected argument after",
     "bad value for more than one source package destination no dtutil invocation command line too long",
+    "bad host for too many arguments",
     *(option.name for option in dtutil.OPTIONS),
 ]).lower()
 
@@ -187,3 +188,47 @@ def _choose_word_by_loop(line):
 @example('echo "dtutil" & "C:\\x\\dtutil.exe" -file a')
 def test_word_choice_agrees_with_the_plain_loop(line):
     assert dtutil._choose_word(line) == _choose_word_by_loop(line)
+
+
+# --- XML entities: a line and its entity-encoded form read the same ----------------------------------
+
+ENTITIES = ("&gt;", "&lt;", "&amp;", "&quot;", "&apos;")
+# As a script or Splunk writes them: redirections, chains, `&` in paths, quotes.
+ENTITY_PARTS = st.sampled_from([
+    "dtutil ", "cmd /c ", 'cmd.exe /c "', "powershell -c ", " /FILE ", " /COPY ", "FILE;", "SQL;", " /Q",
+    " /Decrypt ", " /SourcePassword ", " /SourceServer ", "\\\\fs01\\R&D\\", "x.dtsx", "C:\\Users\\Public\\",
+    " >nul", " 2>&1", " 2>>log.txt", " 1>out", " & echo x", " && del b", " | findstr ok", "<servername>",
+    '"', "'", " ", "^&", "^>", "S3cr&t", "p<w>d", "a'b", "(", ")", "%%f",
+])
+ENTITY_LINES = st.one_of(SHAPED_TEXT, st.lists(ENTITY_PARTS, max_size=25).map("".join))
+
+
+def _encode(text, quotes):
+    encoded = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return encoded.replace('"', "&quot;").replace("'", "&apos;") if quotes else encoded
+
+
+@settings(max_examples=500, deadline=None)
+@given(ENTITY_LINES, st.booleans())
+@example(r"dtutil /FILE \\fs01\R&D\pkg.dtsx /COPY FILE;C:\x.dtsx", False)
+@example('cmd /c "dtutil /FILE a /Decrypt S3cr&t /COPY FILE;b >nul 2>&1"', True)
+def test_a_line_and_its_entity_encoded_form_read_the_same(line, quotes):
+    assume(not any(entity in line for entity in ENTITIES))
+    encoded = _encode(line, quotes)
+    assert dtutil.parse.__wrapped__(encoded) == dtutil.parse.__wrapped__(line)
+    assert dtutil.describe({"CommandLine": encoded}) == dtutil.describe({"CommandLine": line})
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(PASSWORD_PLACES[:10]), PASSWORDS, st.booleans())
+def test_passwords_never_leave_an_encoded_line(template, password, quotes):
+    line = _place(template, password)
+    assume(not any(entity in line for entity in ENTITIES))
+    rest = line.replace(password, "")
+    assume(password.lower() not in rest.lower())
+    assume(password.lower() not in VOCABULARY)
+    assume(password.strip() == password and password.strip())
+    result = dtutil.parse.__wrapped__(_encode(line, quotes))
+    assert result["redacted"], line
+    for value in _output_values(result):
+        assert password.lower() not in value.lower(), (line, value)

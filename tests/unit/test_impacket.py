@@ -84,9 +84,15 @@ def test_each_kind_relative_to_admin_share(value, text, kind):
     ("smbexec_output", ("smbexec",)),
     ("system32_tmp", ("secretsdump",)),
     ("temp_tmp", ("atexec", "secretsdump")),
+    ("vss_output", ("secretsdump",)),
 ])
 def test_tools_by_kind(kind, tools):
     assert impacket.TOOLS[kind] == tools
+
+
+def test_the_kinds_are_the_contracts_kinds():
+    assert set(impacket.TOOLS) == {"epoch_output", "epoch5_output", "smbexec_output", "system32_tmp",
+                                   "temp_tmp", "vss_output"}
 
 
 @pytest.mark.parametrize("decimals", range(1, 8))
@@ -540,3 +546,76 @@ def test_found_artifact_is_immutable():
     with pytest.raises(AttributeError):
         found.kind = "x"  # type: ignore[misc]
     assert hash(found) == hash(impacket.find_artifact.__wrapped__(WMIEXEC_LINE))
+
+
+# --- secretsdump -use-vss: `%SYSTEMROOT%\Temp\__output`, read as `ADMIN$\Temp\__output` ----------------
+#
+# impacket-artifacts.md: the service command is `<shell> echo <cmd> ^> %SYSTEMROOT%\Temp\__output >
+# <batch file> & <shell> <batch file>`; smbexec never writes `__output` under Temp.
+
+VSS_SERVICE = (r"%COMSPEC% /Q /c echo vssadmin create shadow /For=C: ^> %SYSTEMROOT%\Temp\__output 2^>^&1"
+               r" > %SYSTEMROOT%\Temp\aBcDeFgH.bat & %COMSPEC% /Q /c %SYSTEMROOT%\Temp\aBcDeFgH.bat")
+
+
+@pytest.mark.parametrize("record, share, host", [
+    ({"RelativeTargetName": r"Temp\__output", "ShareName": "\\\\*\\ADMIN$"}, "ADMIN$", ""),
+    ({"Relative_Target_Name": r"TEMP\__OUTPUT", "Share_Name": "\\\\*\\ADMIN$"}, "ADMIN$", ""),
+    ({"RelativeTargetName": r"Windows\Temp\__output", "ShareName": "\\\\*\\C$"}, "C$", ""),
+    ({"TargetFilename": r"C:\Windows\Temp\__output"}, "", ""),
+    ({"ImagePath": VSS_SERVICE}, "", ""),
+    ({"ServiceFileName": VSS_SERVICE}, "", ""),
+    ({"Details": VSS_SERVICE.replace("%", "%%")}, "", ""),
+    ({"CommandLine": r"cmd.exe /Q /c type \\127.0.0.1\ADMIN$\Temp\__output"}, "ADMIN$", "127.0.0.1"),
+    ({"ImagePath": VSS_SERVICE.replace(">", "&gt;").replace("&", "&amp;").replace("&amp;gt;", "&gt;")}, "", ""),
+])
+def test_vss_output_in_every_presentation(record, share, host):
+    result = impacket.describe(record)
+    assert (result["kind"], result["tools"], result["share"], result["host"], result["valid"]) == (
+        "vss_output", ("secretsdump",), share, host, "1")
+    assert result["artifact"].lower() == "__output"
+
+
+@pytest.mark.parametrize("record", [
+    {"RelativeTargetName": "__output", "ShareName": "\\\\*\\C$"},
+    {"RelativeTargetName": r"Temp\__output", "ShareName": "\\\\*\\C$"},  # C:\Temp, not Windows\Temp
+    {"RelativeTargetName": r"Temp\__output_QwErTyUi", "ShareName": "\\\\*\\ADMIN$"},
+    {"CommandLine": r"echo cd ^> \\127.0.0.1\C$\__output 2^>^&1 > %TEMP%\execute.bat"},
+    {"TargetFilename": r"C:\Users\x\AppData\Local\Temp\__output"},
+    {"CommandLine": r"copy x Temp\__output"},  # relative, not known to be the Windows directory
+])
+def test_every_other_output_is_smbexec(record):
+    assert impacket.describe(record)["kind"] == "smbexec_output"
+
+
+# --- XML entities --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("encoded, decoded", [
+    (r"cmd.exe /Q /c cd \ 1&gt; \\127.0.0.1\ADMIN$\__1556656369.7 2&gt;&amp;1",
+     r"cmd.exe /Q /c cd \ 1> \\127.0.0.1\ADMIN$\__1556656369.7 2>&1"),
+    (r"cmd.exe /Q /c cd 1&gt;\\127.0.0.1\ADMIN$\__1556656369.7 2&gt;&amp;1",
+     r"cmd.exe /Q /c cd 1>\\127.0.0.1\ADMIN$\__1556656369.7 2>&1"),
+    (r"%COMSPEC% /Q /c echo cd ^&gt;\\127.0.0.1\C$\__output 2^&gt;^&amp;1 &gt;%TEMP%\execute.bat",
+     r"%COMSPEC% /Q /c echo cd ^>\\127.0.0.1\C$\__output 2^>^&1 >%TEMP%\execute.bat"),
+    (r"cmd.exe /C tasklist &gt; %windir%\Temp\bouWFQYO.tmp 2&gt;&amp;1",
+     r"cmd.exe /C tasklist > %windir%\Temp\bouWFQYO.tmp 2>&1"),
+    (r"copy \\fs\R&amp;D\x.tmp &quot;\\127.0.0.1\ADMIN$\__17249&quot;",
+     r'copy \\fs\R&D\x.tmp "\\127.0.0.1\ADMIN$\__17249"'),
+])
+def test_an_entity_encoded_value_reads_as_the_decoded_one(encoded, decoded):
+    record = {"CommandLine": decoded, "_time": "1556656400"}
+    assert impacket.describe(dict(record, CommandLine=encoded)) == impacket.describe(record)
+    assert impacket.describe(record)["valid"] == "1"
+
+
+def test_the_share_name_is_decoded_too():
+    record = {"RelativeTargetName": r"Temp\QwErTyUi.tmp", "ShareName": "\\\\*\\ADMIN$"}
+    assert impacket.describe(dict(record, ShareName="\\\\*\\ADMIN$&amp;")) == impacket.describe(
+        dict(record, ShareName="\\\\*\\ADMIN$&"))
+
+
+def test_entities_are_decoded_once():
+    # `&amp;gt;` is the text `&gt;`, whose `;` glues it to the UNC path: no host, no share.
+    # Decoded twice it would be `>` and the path `\\h\ADMIN$\`.
+    once = impacket.describe({"CommandLine": r"x &amp;gt;\\h\ADMIN$\__17249"})
+    assert (once["valid"], once["host"], once["share"]) == ("1", "", "")
+    assert impacket.describe({"CommandLine": r"x &gt;\\h\ADMIN$\__17249"})["host"] == "h"

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from lotl import impacket
 
-KINDS = ("epoch_output", "epoch5_output", "smbexec_output", "system32_tmp", "temp_tmp")
+KINDS = ("epoch_output", "epoch5_output", "smbexec_output", "system32_tmp", "temp_tmp", "vss_output")
 ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
 # What paths and command lines are made of, so that the matcher's branches are reached.
 PATH_PARTS = st.sampled_from([
@@ -46,7 +46,7 @@ def epoch_names(draw):
 
 @st.composite
 def other_names(draw):
-    kind = draw(st.sampled_from(KINDS[1:]))
+    kind = draw(st.sampled_from(KINDS[1:5]))
     if kind == "epoch5_output":
         return "__" + draw(st.text(alphabet=string.digits, min_size=5, max_size=5)), kind
     if kind == "smbexec_output":
@@ -91,7 +91,7 @@ def assert_artifact_in(found, value):
         return
     assert found.kind in KINDS
     assert value[found.start:found.start + len(found.text)] == found.text
-    assert found.text.startswith("__") == (found.kind in KINDS[:3])
+    assert found.text.startswith("__") == (found.kind in KINDS[:3] + ("vss_output",))
 
 
 # --- Never raises, fixed fields -------------------------------------------------------------------
@@ -129,6 +129,8 @@ def test_embedded_artifact_is_found_with_its_kind(before, delimiter, directory, 
     else:
         prefix = before + delimiter
     value = prefix + name + ("" if at_end else end + after)
+    # `__output` right after a Windows directory's `Temp\` is secretsdump's (tested below).
+    assume(not (kind == "smbexec_output" and prefix.lower().rstrip("\\/").endswith("temp")))
     found = impacket.find_artifact.__wrapped__(value)
     assert found is not None, value
     assert (found.text, found.kind, found.start) == (name, kind, len(prefix))
@@ -214,3 +216,59 @@ def test_skew_is_the_difference_to_a_millisecond(seconds, decimals, event_second
     assert abs(skew - exact) <= decimal.Decimal("0.0005")
     assert len(result["skew"].split(".")[1]) == 3
     assert not result["skew"].startswith("-0.000")
+
+
+# --- secretsdump -use-vss: `__output` in the Windows directory's Temp -----------------------------
+
+@settings(max_examples=300, deadline=None)
+@given(FILLER, WINDOWS_DIRECTORIES, st.sampled_from(["Temp", "TEMP", "temp"]), st.sampled_from(["\\", "/"]),
+       st.sampled_from(["output", "OUTPUT"]), END_DELIMITERS, FILLER)
+def test_output_in_the_windows_temp_is_vss_output(before, directory, temp, separator, output, end, after):
+    name = "__" + output
+    value = before + " " + directory + temp + separator + name + end + after
+    found = impacket.find_artifact.__wrapped__(value)
+    assert (found.text, found.kind) == (name, "vss_output"), value
+    result = impacket.describe({"CommandLine": value})
+    assert (result["kind"], result["tools"]) == ("vss_output", ("secretsdump",))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["C:\\Users\\x\\AppData\\Local\\Temp\\", "C:\\Temp\\", "\\\\127.0.0.1\\C$\\",
+                        "\\\\h\\ADMIN$\\", "%TEMP%\\", "C:\\Windows\\Temp\\x\\", "..\\..\\Temp\\"]),
+       LETTERS8.map(lambda letters: "_" + letters) | st.just(""))
+def test_every_other_output_stays_smbexec(directory, suffix):
+    value = "echo cd ^> " + directory + "__output" + suffix + " 2^>^&1"
+    found = impacket.find_artifact.__wrapped__(value)
+    assert found.kind == "smbexec_output", value
+
+
+# --- XML entities: a value and its encoded form read the same ----------------------------------------
+
+def _encoders():
+    """As Splunk's Windows add-on leaves EventData text: `&`, `<`, `>` encoded, and quotes either
+    as written or encoded too."""
+    def basic(text):
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    def with_quotes(text):
+        return basic(text).replace('"', "&quot;").replace("'", "&apos;")
+
+    return st.sampled_from([basic, with_quotes])
+
+
+ENTITY_TEXT = st.one_of(SHAPED_TEXT, st.lists(st.sampled_from([
+    "cmd.exe /Q /c cd \\ 1> \\\\127.0.0.1\\ADMIN$\\__1556656369.7 2>&1", "1>", "2>&1", "^>", "2^>^&1", "&",
+    " & del ", "R&D", "__output", "%SYSTEMROOT%\\Temp\\__output", "Temp\\QwErTyUi.tmp", "\\\\h\\C$\\", ">",
+    "\"", "'", " ",
+]), max_size=12).map("".join))
+
+
+@settings(max_examples=400, deadline=None)
+@given(ENTITY_TEXT, ENTITY_TEXT, st.sampled_from(["\\\\*\\ADMIN$", "\\\\*\\C$", "\\\\*\\R&D$"]), _encoders(),
+       st.sampled_from(["CommandLine", "RelativeTargetName", "ImagePath"]))
+def test_a_record_and_its_entity_encoded_form_are_described_alike(value, other, share, encode, field):
+    for text in (value, other, share):
+        assume("&gt;" not in text and "&lt;" not in text and "&amp;" not in text)
+    record = {field: value, "Details": other, "ShareName": share, "_time": "1556656400.25"}
+    encoded = {name: encode(text) if name != "_time" else text for name, text in record.items()}
+    assert impacket.describe(encoded) == impacket.describe(record)

@@ -28,7 +28,7 @@ import re
 import types
 from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
-from . import winargv
+from . import entities, winargv
 
 Value = Union[str, Tuple[str, ...]]
 
@@ -45,6 +45,9 @@ SOURCE_FIELDS: Tuple[str, ...] = ("CommandLine", "process", "Process_Command_Lin
 # Windows caps a command line at 32767 characters; anything longer is cut here (and says so),
 # which bounds the work per distinct value.
 MAX_COMMAND_LINE = 65536
+# An entity is at most 6 characters for one: this much of an encoded line holds the first
+# MAX_COMMAND_LINE characters of the decoded one.
+MAX_ENCODED_LINE = 6 * MAX_COMMAND_LINE + 6
 CACHE_SIZE = 4096
 CACHED_LENGTH = 8192
 
@@ -195,7 +198,7 @@ def find_invocation(command_line: str) -> Optional[Invocation]:
         image = image[1:]
     prefix = line[:max(image_start, 0)]
     powershell = quote == "'" or any(name in prefix.lower() for name in _POWERSHELL_NAMES)
-    if prefix.strip():
+    if prefix.strip() or _has_redirection(line, args_start):
         arguments = _shell_segment(line, prefix, args_start, powershell)
     else:  # dtutil is the process itself: the rest of the line is its argument string
         arguments = line[args_start:]
@@ -251,12 +254,45 @@ def _unquoted_image_start(line: str, match_start: int) -> int:
     return lead
 
 
+# An output redirection at the start of a word, outside double quotes (`>nul`, `2>&1`, `1>>log`):
+# the scan stops at every quote and at every such redirection.
+_QUOTE_OR_REDIRECTION = re.compile(r'"|(?<![^ \t])[0-9]?>')
+
+
+def _has_redirection(line: str, start: int) -> bool:
+    """Whether `line` from `start` holds an unquoted output redirection at the start of a word.
+    dtutil's own process command line cannot hold one (the shell removes it), so a line that
+    starts with the dtutil word and holds one (`dtutil ... >nul 2>&1`) came from a script: it is
+    read as shell syntax. (`<servername>`, as Microsoft's examples write a placeholder, is not
+    one: a `>` ending a word does not count.)"""
+    if ">" not in line:
+        return False
+    quoted = False
+    for found in _QUOTE_OR_REDIRECTION.finditer(line, start):
+        if found.group() == '"':
+            quoted = not quoted
+        elif not quoted:
+            return True
+    return False
+
+
+# What may stand before `>`/`<` as the handle it redirects: a digit (cmd and PowerShell), or
+# PowerShell's `*` (all streams), alone in its word.
+_HANDLE = re.compile(r"(?:^|(?<=[ \t]))[0-9]\Z")
+_POWERSHELL_HANDLE = re.compile(r"(?:^|(?<=[ \t]))[0-9*]\Z")
+# The target of a redirection, after the operator: `&1` (a handle), else a word (quotes allowed)
+# up to a blank or a shell operator.
+_REDIRECTION_TARGET = re.compile(r'[ \t]*(?:&[0-9]|(?:"[^"]*"?|[^ \t"&|<>()\r\n;{}])*)')
+
+
 def _shell_segment(line: str, prefix: str, args_start: int, powershell: bool) -> str:
     """The argument string dtutil received when a shell (cmd.exe, PowerShell) started it: from
-    the dtutil word to the first unquoted `&`, `|`, `<`, `>`, line break, the `)` or `}` closing
-    a block the word is in, or (PowerShell) a `;` followed by a blank. When the word is inside
-    a quoted string (`cmd /c "dtutil ..."`), that string's quotes are removed first, as cmd /c
-    removes the first and the last quote of its command."""
+    the dtutil word to the first unquoted `&`, `|`, line break, the `)` or `}` closing a block
+    the word is in, or (PowerShell) a `;` followed by a blank. Redirections (`>nul`, `2>>log`,
+    `2>&1`, `<in`, PowerShell's `*>$null`) are removed with their handle digit and their target,
+    as the shell removes them. When the word is inside a quoted string (`cmd /c "dtutil ..."`),
+    that string's quotes are removed first, as cmd /c removes the first and the last quote of
+    its command."""
     escape = "`" if powershell else "^"
     outer, depth = _shell_state(prefix, powershell, escape)
     limit = len(line)
@@ -292,12 +328,29 @@ def _shell_segment(line: str, prefix: str, args_start: int, powershell: bool) ->
             if local_depth == 0 and depth > 0:
                 break
             local_depth = max(local_depth - 1, 0)
-        elif char in "&|<>\r\n":
+        elif char in "<>":
+            i = _skip_redirection(line, i, limit, pieces, powershell)
+            continue
+        elif char in "&|\r\n":
             break
         elif char == ";" and powershell and (i >= limit or line[i] in " \t"):
             break
         pieces.append(char)
     return "".join(pieces)
+
+
+def _skip_redirection(line: str, i: int, limit: int, pieces: List[str], powershell: bool) -> int:
+    """Removes the redirection whose `<`/`>` is at `i - 1`: the handle digit before it (the last
+    piece's, alone in its word), a second `>`, and its target. Returns where the scan goes on."""
+    if pieces:
+        handle = (_POWERSHELL_HANDLE if powershell else _HANDLE).search(pieces[-1])
+        if handle is not None:
+            pieces[-1] = pieces[-1][:handle.start()]
+    if i < limit and line[i] == ">":
+        i += 1
+    target = _REDIRECTION_TARGET.match(line, i, limit)
+    pieces.append(" ")
+    return target.end() if target is not None else i
 
 
 def _shell_state(prefix: str, powershell: bool, escape: str) -> Tuple[str, int]:
@@ -379,6 +432,19 @@ class Endpoint(NamedTuple):
     remote: bool
     raw_ip: bool
     nonstandard_port: bool
+    bad_host: bool = False
+
+
+# A host that is not one: made of quotes only (`/SourceServer '` from a T-SQL template that builds
+# the line), or holding white space or a control character. Such an end is reported as an error,
+# never as a remote host.
+BAD_HOST = Endpoint("", "", "", "", False, False, False, True)
+_QUOTES_ONLY = "'\"`"
+_NOT_IN_A_HOST = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
+def _bad_host(host: str) -> bool:
+    return not host.strip(_QUOTES_ONLY) or _NOT_IN_A_HOST.search(host) is not None
 
 
 LOCAL_HOSTS = frozenset(("", ".", "(local)", "localhost", "(localdb)"))
@@ -418,6 +484,8 @@ def sql_endpoint(server: str) -> Endpoint:
     if lowered.startswith("np:"):  # named pipe \\host\pipe\...
         name = name[3:].replace("/", "\\")
         host = name[2:].split("\\", 1)[0] if name.startswith("\\\\") else ""
+        if host and _bad_host(host):
+            return BAD_HOST
         normal, local, raw_ip = _host_facts(host)
         return Endpoint(normal, "", "sql", "", not local, raw_ip and not local, False)
     for protocol in _SQL_PROTOCOLS:
@@ -429,6 +497,8 @@ def sql_endpoint(server: str) -> Endpoint:
         name, _, written_port = name.rpartition(",")
         port = _port(written_port)
     host = name.split("\\", 1)[0].strip()
+    if host and _bad_host(host):
+        return BAD_HOST
     normal, local, raw_ip = _host_facts(host)
     remote = not local
     nonstandard = remote and port != "" and int(port) != SQL_DEFAULT_PORT
@@ -459,6 +529,8 @@ def file_endpoint(path: str) -> Optional[Endpoint]:
     host, _, suffix = host_word.partition("@")
     if not host:
         return None
+    if _bad_host(host):
+        return BAD_HOST
     ssl, port = _webdav_suffix(suffix)
     if ssl:
         transport = "webdav_ssl"
@@ -516,19 +588,29 @@ def user_writable(path: str) -> bool:
     return below.startswith(_USER_WRITABLE_DIRS)
 
 
+# SQL Server's layout below its install root, whatever the root (`C:\\Program Files\\Microsoft SQL
+# Server\\150\\DTS\\Binn`, or a custom one such as `I:\\SQL2008r2\\x86\\100\\DTS\\binn`): a version
+# folder (90 ... 160 and later) and DTS\\Binn. Under `Microsoft SQL Server\\` any version folder name.
+_SQL_LAYOUT = re.compile(r"\\(?:[0-9]{2,3}|microsoft sql server\\[^\\]+)\\dts\\binn\Z")
+# Places no installation goes: a share, a temporary, public, download or user folder.
+_NOT_AN_INSTALL = re.compile(
+    r"(?:^|\\)(?:temp|tmp|public|downloads|users|appdata|programdata|perflogs|%[a-z]*(?:temp|tmp|public"
+    r"|profile|appdata|programdata)%)(?:\\|\Z)")
+
+
 def unusual_image(image: str) -> bool:
-    """Whether the image has a directory that is not `...\\Microsoft SQL Server\\<x>\\DTS\\Binn`
-    (a bare `dtutil` found through PATH is not unusual)."""
+    """Whether the image has a directory that is not SQL Server's `\\<version>\\DTS\\Binn` under
+    an install root (a bare `dtutil` found through PATH is not unusual). Anywhere under a share
+    (`\\\\host\\...`), a temporary, public, download or user folder is unusual, whatever follows."""
     normal = image.replace("/", "\\").lower()
     directory, _, _ = normal.rpartition("\\")
     if not directory and ":" not in normal:
         return False
-    marker = "\\microsoft sql server\\"
-    at = directory.find(marker)
-    if at < 0 or not directory.endswith("\\dts\\binn"):
+    if _SQL_LAYOUT.search(directory) is None:
         return True
-    version = directory[at + len(marker):-len("\\dts\\binn")]
-    return version == "" or version.startswith("\\")
+    if directory.startswith("\\\\") and not _DRIVE_ROOT.match(directory, 4):
+        return True  # a share (`\\\\?\\C:\\` and `\\\\.\\C:\\` are local)
+    return _NOT_AN_INSTALL.search(directory) is not None
 
 
 # --- Reading the options ------------------------------------------------------------------------
@@ -542,6 +624,8 @@ class _Reading:
         self.folder_type = ""
         self.redacted: List[str] = []
         self.errors: List[str] = []
+        self.quoted_list = False
+        self.dest_option = ""
 
     def error(self, reason: str) -> None:
         self.errors.append(reason)
@@ -551,12 +635,30 @@ class _Reading:
 
 
 def read_options(args: Sequence[str]) -> _Reading:
-    """Reads dtutil's arguments into a `_Reading`; errors are collected, not raised."""
+    """Reads dtutil's arguments into a `_Reading`; errors are collected, not raised.
+
+    A word in an option's place that holds blanks and starts with a known option
+    (`"/FILE x.dtsx /COPY SQL;pkg"`: the whole option list in one quoted argument, which some
+    scripts rely on) is split again, by the same rules, and its words read in its place; the
+    reading says so (`quoted_list`). Words split out of one are not split again."""
     reading = _Reading()
     last = ""
     index = 0
+    args = list(args)
+    resplit_end = 0  # args before this index came out of a re-split word
     while index < len(args):
         word = args[index]
+        if index >= resplit_end and _is_option_list(word):
+            inner = winargv.split(word, limit=MAX_ARGUMENTS)
+            args[index:index + 1] = inner.words
+            resplit_end = index + len(inner.tokens)
+            reading.quoted_list = True
+            if inner.unterminated:
+                reading.error(UNTERMINATED_QUOTE)
+            if len(args) > MAX_ARGUMENTS or inner.truncated:
+                del args[MAX_ARGUMENTS:]
+                reading.error(TOO_MANY_ARGUMENTS)
+            continue
         index += 1
         if not word.startswith(OPTION_PREFIXES):
             reading.error("unexpected argument after /" + last if last else "unexpected argument")
@@ -572,6 +674,14 @@ def read_options(args: Sequence[str]) -> _Reading:
         if value is not None:
             _apply(option, value, reading)
     return reading
+
+
+def _is_option_list(word: str) -> bool:
+    """A word that holds blanks and whose first part is a known option."""
+    if not word.startswith(OPTION_PREFIXES) or (" " not in word and "\t" not in word):
+        return False
+    first = word.split(None, 1)[0]
+    return resolve_option(first)[0] is not None and first != word.strip()
 
 
 def _take_value(option: Option, args: Sequence[str], index: int,
@@ -645,6 +755,7 @@ def _apply_destination(name: str, value: str, reading: _Reading) -> None:
     if "dest_type" in reading.fields:
         reading.error("more than one destination")
         return
+    reading.dest_option = name
     reading.fields["dest_type"] = package_type
     reading.fields["dest_path"] = path
 
@@ -672,6 +783,13 @@ def _result(invocation: Invocation, reading: _Reading, extra_errors: Sequence[st
     if source is None and not source_type and reading.folder_type:
         source = sql_endpoint(fields.get("source_server", ""))
     dest = _endpoint(dest_type, fields.get("dest_path", ""), fields.get("dest_server", ""))
+    bad_hosts = []
+    if source is not None and source.bad_host:
+        bad_hosts.append("bad host for /" + ("FILE" if source_type == "file" else "SOURCESERVER"))
+        source = None
+    if dest is not None and dest.bad_host:
+        bad_hosts.append("bad host for /" + (reading.dest_option if dest_type == "file" else "DESTSERVER"))
+        dest = None
     endpoints = [end for end in (source, dest) if end is not None]
     remote = [end for end in endpoints if end.remote]
     source_remote = source is not None and source.remote
@@ -686,8 +804,9 @@ def _result(invocation: Invocation, reading: _Reading, extra_errors: Sequence[st
         ("cleartext_password", bool(reading.redacted)),
         ("sql_auth", bool(fields.get("source_user") or fields.get("dest_user"))),
         ("unusual_image_path", unusual_image(invocation.image)),
+        ("quoted_option_list", reading.quoted_list),
     ]
-    errors = list(reading.errors) + list(extra_errors)
+    errors = list(reading.errors) + bad_hosts + list(extra_errors)
     result: Dict[str, Value] = {name: "" for name in OUTPUT_FIELDS}
     result.update({name: fields.get(name, "") for name in OUTPUT_FIELDS if name in fields})
     result.update(
@@ -757,6 +876,8 @@ def _parse(command_line: str) -> Mapping[str, Value]:
     if not isinstance(command_line, str):
         command_line = "" if command_line is None else str(command_line)
     extra_errors: List[str] = []
+    if "&" in command_line:  # XML entities as Splunk's Windows add-on leaves them: decoded first
+        command_line = entities.decode(command_line[:MAX_ENCODED_LINE])
     if len(command_line) > MAX_COMMAND_LINE:
         command_line = command_line[:MAX_COMMAND_LINE]
         extra_errors.append(TOO_LONG)

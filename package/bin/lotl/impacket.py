@@ -6,7 +6,8 @@ value out of a search result record and returns every OUTPUT_FIELDS name, never 
 Artifacts (see the spec in shared/reference/impacket-artifacts.md):
 - `epoch_output`   `__` + 10 digits + `.` + 1-7 digits (wmiexec; dcomexec before 0.9.20)
 - `epoch5_output`  `__` + exactly 5 digits (dcomexec 0.9.20 and later)
-- `smbexec_output` `__output`, `__output_` + 8 letters
+- `smbexec_output` `__output`, `__output_` + 8 letters, anywhere but the next line's place
+- `vss_output`     `__output` in the Windows directory's `Temp` (secretsdump -use-vss)
 - `system32_tmp`   `System32\\` + 8 letters + `.tmp` directly under the Windows directory
 - `temp_tmp`       `Temp\\` + 8 letters + `.tmp` directly under the Windows directory
 
@@ -48,6 +49,14 @@ Choices where the contract is silent:
   sends it: `1619425531.043685`, optional sign, at most 12 integer and 9 decimal digits);
   anything else (missing, `yesterday`, `nan`, `inf`, `1e9`) leaves skew empty.
 - Multivalue fields: each value in order; the first value holding an artifact wins.
+- XML entities (`&gt;`, `&lt;`, `&amp;`, `&quot;`, `&apos;`), which Splunk's Windows add-on leaves
+  encoded in extracted fields, are decoded once before a value (and ShareName) is read
+  (`lotl.entities`): a value and its encoded form give the same result. `Artifact.start` is
+  an offset in the decoded value.
+- `vss_output`: only `__output` itself (no `_<8 letters>`), directly in `Temp` under the
+  Windows directory as defined above (relative to ADMIN$, `C:\\Windows\\Temp\\`,
+  `%SYSTEMROOT%\\Temp\\`, `\\\\host\\ADMIN$\\Temp\\`, `..\\Temp\\` from System32); every other
+  `__output` is smbexec's.
 """
 from __future__ import annotations
 
@@ -58,6 +67,8 @@ import re
 import string
 import types
 from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
+
+from . import entities
 
 Value = Union[str, Tuple[str, ...]]
 
@@ -78,6 +89,7 @@ RELATIVE_NAME_FIELDS: FrozenSet[str] = frozenset({"RelativeTargetName", "Relativ
 EPOCH_OUTPUT = "epoch_output"
 EPOCH5_OUTPUT = "epoch5_output"
 SMBEXEC_OUTPUT = "smbexec_output"
+VSS_OUTPUT = "vss_output"
 SYSTEM32_TMP = "system32_tmp"
 TEMP_TMP = "temp_tmp"
 
@@ -85,6 +97,7 @@ TOOLS: Mapping[str, Tuple[str, ...]] = types.MappingProxyType({
     EPOCH_OUTPUT: ("wmiexec", "dcomexec"),
     EPOCH5_OUTPUT: ("dcomexec",),
     SMBEXEC_OUTPUT: ("smbexec",),
+    VSS_OUTPUT: ("secretsdump",),
     SYSTEM32_TMP: ("secretsdump",),
     TEMP_TMP: ("atexec", "secretsdump"),
 })
@@ -186,7 +199,7 @@ _TMP_SUFFIX = re.compile(r"\.[Tt][Mm][Pp]")
 def find_artifact_uncached(value: str, relative_to_share: bool = False) -> Optional[Artifact]:
     """`find_artifact` without the cache."""
     try:
-        return _find(value, relative_to_share)
+        return _find(entities.decode(value), relative_to_share)
     except Exception:  # noqa: BLE001 - a search must never stop on one odd value
         return None
 
@@ -208,7 +221,7 @@ def _find(value: str, relative_to_share: bool) -> Optional[Artifact]:
         if match.group("tmp") is None or _in_windows_directory(path):
             return Artifact(
                 text=match.group(),
-                kind=_kind(match),
+                kind=_kind(match, path),
                 digits=match.group("epoch") or match.group("epoch5") or "",
                 start=start,
                 host=path.host,
@@ -219,14 +232,22 @@ def _find(value: str, relative_to_share: bool) -> Optional[Artifact]:
         position = start + 1
 
 
-def _kind(match: re.Match) -> str:
+def _kind(match: re.Match, path: _Path) -> str:
     if match.group("epoch"):
         return EPOCH_OUTPUT
     if match.group("epoch5"):
         return EPOCH5_OUTPUT
     if match.group("smbexec"):
-        return SMBEXEC_OUTPUT
+        return VSS_OUTPUT if _is_vss_output(match.group("smbexec"), path) else SMBEXEC_OUTPUT
     return SYSTEM32_TMP if match.group("folder").lower() == "system32" else TEMP_TMP
+
+
+def _is_vss_output(name: str, path: _Path) -> bool:
+    """`__output` (no suffix) in the Windows directory's Temp: secretsdump -use-vss's output
+    (`%SYSTEMROOT%\\Temp\\__output`, read as `ADMIN$\\Temp\\__output`). smbexec never writes there."""
+    components = [component for component in path.components if component not in ("", ".")]
+    return (name.lower() == "output" and bool(components) and components[-1].lower() == "temp"
+            and _in_windows_directory(_Path(path.root, tuple(components[:-1]))))
 
 
 def _in_windows_directory(path: _Path) -> bool:
@@ -440,7 +461,7 @@ def _share_name(record: Mapping[str, object]) -> str:
     for name in SHARE_FIELDS:
         text = _first_value(record.get(name))
         if text and text.strip():
-            return _SEPARATOR.split(text.strip().rstrip(_SEPARATORS))[-1].upper()
+            return _SEPARATOR.split(entities.decode(text).strip().rstrip(_SEPARATORS))[-1].upper()
     return ""
 
 
