@@ -5,8 +5,10 @@
 #   make bench     the speed table of docs/performance.md (not part of the tests)
 #   make fuzz      a bounded coverage-guided fuzzing run over both parsers (not part of the tests)
 #   make demo      what each detection would raise on the sample events and ../shared's real ones
+#   make contentctl  the detections exported as a contentctl 5.x project (build/contentctl), validated
 #
-# Everything runs inside .venv, created from the pinned requirements on first use.
+# Everything runs inside .venv, created from the pinned requirements on first use; contentctl runs in
+# .venv-contentctl (its pins clash with the project's; it needs Python 3.11 to 3.13: CONTENTCTL_PYTHON).
 
 PYTHON ?= python3
 VENV := .venv
@@ -14,7 +16,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib;print(hashlib.sha256(open('requirements/dev.txt','rb').read()).hexdigest()[:12])")
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: package build test lint bench fuzz demo clean
+CONTENTCTL_PYTHON ?= $(PYTHON)
+CC_VENV := .venv-contentctl
+CC_STAMP := $(CC_VENV)/.installed-$(shell $(PYTHON) -c "import hashlib;print(hashlib.sha256(open('requirements/contentctl.txt','rb').read()).hexdigest()[:12])")
+
+.PHONY: package build test lint bench fuzz demo contentctl clean
 
 $(STAMP): requirements/dev.txt
 	rm -rf $(VENV)
@@ -33,8 +39,20 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/vermin --target=3.9- --no-tips --violations --eval-annotations package/bin
 
-test: package lint
-	$(BIN)/python -m pytest
+$(CC_STAMP): requirements/contentctl.txt
+	rm -rf $(CC_VENV)
+	$(CONTENTCTL_PYTHON) -m venv $(CC_VENV)
+	$(CC_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/contentctl.txt
+	touch $@
+
+# LOTL_REQUIRE_CONTENTCTL: the contentctl test fails, rather than skips, without .venv-contentctl.
+test: package lint $(CC_STAMP)
+	LOTL_REQUIRE_CONTENTCTL=1 $(BIN)/python -m pytest
+
+# The export alone, validated (the test does the same, plus a check that validation can fail).
+contentctl: $(STAMP) $(CC_STAMP)
+	$(BIN)/python tools/contentctl_export.py
+	cd build/contentctl && ../../$(CC_VENV)/bin/contentctl validate
 
 bench: build
 	$(BIN)/python tools/bench.py
