@@ -1,0 +1,1 @@
+"""Tests of the SPL stand-in (tests/standin): events, lookups, the parser and evaluator, the shipped searches."""
