@@ -117,3 +117,24 @@ def test_split_stops_at_the_limit_and_says_so():
     assert exactly.words == ["a", "b", "c"] and not exactly.truncated  # nothing was left unread
     assert not winargv.split("a b", limit=3).truncated
     assert not winargv.split("a b c  \t", limit=3).truncated
+
+
+# --- The one-regex path agrees with the rules ------------------------------------------------------
+
+SPLIT_PARTS = st.sampled_from([" ", "  ", "\t", '"', '""', "\\", "\\\\", '\\"', "a", "b c", "/FILE", "'",
+                               "x.dtsx", "\n", ";", "é", "\x00"])
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(SPLIT_PARTS, max_size=30).map("".join), st.booleans(),
+       st.one_of(st.none(), st.integers(min_value=1, max_value=6)))
+def test_the_fast_split_agrees_with_the_rules(line, single_quotes, limit):
+    assert winargv.split(line, single_quotes, limit) == winargv.split_by_rules(line, single_quotes, limit)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(SPLIT_PARTS, max_size=30).map("".join), st.booleans(),
+       st.one_of(st.none(), st.integers(min_value=1, max_value=6)))
+def test_split_words_is_split_without_offsets(line, single_quotes, limit):
+    found = winargv.split_by_rules(line, single_quotes, limit)
+    assert winargv.split_words(line, single_quotes, limit) == (found.words, found.unterminated, found.truncated)

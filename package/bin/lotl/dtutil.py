@@ -26,7 +26,7 @@ import functools
 import ipaddress
 import re
 import types
-from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple, Union
 
 from . import entities, winargv
 
@@ -114,16 +114,31 @@ PACKAGE_TYPES = {"FILE": "file", "SQL": "sql", "DTS": "dts"}
 OPTION_PREFIXES = ("/", "-")
 
 
-def resolve_option(word: str) -> Tuple[Optional[Option], str]:
-    """The option `word` (`/Fi`, `-file`, ...) names, or None and the error to report."""
-    name = word[1:].upper()
-    if name == "?":
-        return QUESTION_MARK, ""
+def _resolve_by_prefix(name: str) -> Optional[Option]:
+    """The documented rule: the one option whose name starts with `name` (upper case) and for
+    which `name` is at least the minimum; None when there is not exactly one (AMBIGUOUS when some
+    option's name starts with it)."""
     matches = [option for option in OPTIONS if name and option.name.startswith(name)]
     accepted = [option for option in matches if len(name) >= option.minimum]
     if len(accepted) == 1:
-        return accepted[0], ""
-    if matches:
+        return accepted[0]
+    return AMBIGUOUS if matches else None
+
+
+AMBIGUOUS = Option("", 0, NONE)
+# Every prefix of every option name, resolved once by the rule above: a word is then one lookup.
+_PREFIXES: Dict[str, Optional[Option]] = {
+    option.name[:length]: None for option in OPTIONS for length in range(1, len(option.name) + 1)}
+_PREFIXES.update((prefix, _resolve_by_prefix(prefix)) for prefix in list(_PREFIXES))
+_PREFIXES["?"] = QUESTION_MARK
+
+
+def resolve_option(word: str) -> Tuple[Optional[Option], str]:
+    """The option `word` (`/Fi`, `-file`, ...) names, or None and the error to report."""
+    option = _PREFIXES.get(word[1:].upper())
+    if option is not None and option is not AMBIGUOUS:
+        return option, ""
+    if option is AMBIGUOUS:
         return None, "ambiguous option " + _echo(word)
     return None, "unknown option " + _echo(word)
 
@@ -197,16 +212,16 @@ def find_invocation(command_line: str) -> Optional[Invocation]:
     if image.startswith("@"):  # a batch file's echo-off mark
         image = image[1:]
     prefix = line[:max(image_start, 0)]
-    powershell = quote == "'" or any(name in prefix.lower() for name in _POWERSHELL_NAMES)
+    lowered_prefix = prefix.lower() if prefix else ""
+    powershell = quote == "'" or any(name in lowered_prefix for name in _POWERSHELL_NAMES)
     if prefix.strip() or _has_redirection(line, args_start):
         arguments = _shell_segment(line, prefix, args_start, powershell)
     else:  # dtutil is the process itself: the rest of the line is its argument string
         arguments = line[args_start:]
-    split = winargv.split(arguments, single_quotes=powershell, limit=MAX_ARGUMENTS)
-    args = tuple(split.words)
-    if powershell and any(name in prefix.lower() for name in _START_PROCESS_NAMES):
-        return _start_process(image, split, arguments)
-    return Invocation(image, args, split.unterminated, split.truncated)
+    if powershell and any(name in lowered_prefix for name in _START_PROCESS_NAMES):
+        return _start_process(image, winargv.split(arguments, True, limit=MAX_ARGUMENTS), arguments)
+    words, unterminated, truncated = winargv.split_words(arguments, powershell, MAX_ARGUMENTS)
+    return Invocation(image, tuple(words), unterminated, truncated)
 
 
 def _cannot_hold_dtutil(line: str) -> bool:
@@ -452,6 +467,7 @@ _IPV6_LITERAL_SUFFIX = ".ipv6-literal.net"
 _SQL_PROTOCOLS = ("tcp:", "admin:")
 
 
+@functools.lru_cache(maxsize=1024)
 def _host_facts(host: str) -> Tuple[str, bool, bool]:
     """(normalised host, is local, is an IP literal) for a host name as written."""
     lowered = host.lower()
@@ -474,6 +490,7 @@ def _ip(text: str) -> Optional[Union[ipaddress.IPv4Address, ipaddress.IPv6Addres
         return None
 
 
+@functools.lru_cache(maxsize=1024)
 def sql_endpoint(server: str) -> Endpoint:
     """The SQL Server a server name points at: `host`, `host\\instance`, `host,port`,
     `tcp:host,port`, `(local)`, `.`, `lpc:`/`np:` forms."""
@@ -524,8 +541,12 @@ def file_endpoint(path: str) -> Optional[Endpoint]:
             return None  # a device or a long local path
         rest = rest[6:]
     parts = rest.split("\\", 2)
-    host_word = parts[0]
-    share = parts[1] if len(parts) > 1 else ""
+    return _unc_endpoint(parts[0], parts[1] if len(parts) > 1 else "")
+
+
+@functools.lru_cache(maxsize=1024)
+def _unc_endpoint(host_word: str, share: str) -> Optional[Endpoint]:
+    """The end a UNC path `\\\\<host_word>\\<share>\\...` points at (it depends on these two only)."""
     host, _, suffix = host_word.partition("@")
     if not host:
         return None
@@ -598,6 +619,7 @@ _NOT_AN_INSTALL = re.compile(
     r"|profile|appdata|programdata)%)(?:\\|\Z)")
 
 
+@functools.lru_cache(maxsize=256)
 def unusual_image(image: str) -> bool:
     """Whether the image has a directory that is not SQL Server's `\\<version>\\DTS\\Binn` under
     an install root (a bare `dtutil` found through PATH is not unusual). Anywhere under a share
@@ -626,6 +648,7 @@ class _Reading:
         self.errors: List[str] = []
         self.quoted_list = False
         self.dest_option = ""
+        self.redacted_options: Set[str] = set()
 
     def error(self, reason: str) -> None:
         self.errors.append(reason)
@@ -645,10 +668,16 @@ def read_options(args: Sequence[str]) -> _Reading:
     last = ""
     index = 0
     args = list(args)
+    count = len(args)
     resplit_end = 0  # args before this index came out of a re-split word
-    while index < len(args):
+    prefixes = _PREFIXES
+    while index < count:
         word = args[index]
-        if index >= resplit_end and _is_option_list(word):
+        if word[:1] not in _PREFIX_CHARACTERS:
+            index += 1
+            reading.error("unexpected argument after /" + last if last else "unexpected argument")
+            continue
+        if ("\t" in word or " " in word) and index >= resplit_end and _is_option_list(word):
             inner = winargv.split(word, limit=MAX_ARGUMENTS)
             args[index:index + 1] = inner.words
             resplit_end = index + len(inner.tokens)
@@ -658,22 +687,34 @@ def read_options(args: Sequence[str]) -> _Reading:
             if len(args) > MAX_ARGUMENTS or inner.truncated:
                 del args[MAX_ARGUMENTS:]
                 reading.error(TOO_MANY_ARGUMENTS)
+            count = len(args)
             continue
         index += 1
-        if not word.startswith(OPTION_PREFIXES):
-            reading.error("unexpected argument after /" + last if last else "unexpected argument")
-            continue
-        option, problem = resolve_option(word)
-        if option is None:
-            reading.error(problem)
+        option = prefixes.get(word[1:].upper())
+        if option is None or option is AMBIGUOUS:
+            reading.error(resolve_option(word)[1])
             continue
         last = option.name
-        if option.action:
-            _add_once(reading.actions, option.action)
-        value, index = _take_value(option, args, index, reading)
-        if value is not None:
-            _apply(option, value, reading)
+        if option.action and option.action not in reading.actions:
+            reading.actions.append(option.action)
+        kind = option.value
+        if kind == NONE:
+            continue
+        if kind != SECRET:  # see _take_value
+            value, index = _take_value(option, args, index, reading)
+            if value is not None:
+                _apply(option, value, reading)
+        elif index < count:  # a password is always the next word, whatever it looks like
+            if last not in reading.redacted_options:
+                reading.redacted_options.add(last)
+                reading.redacted.append(last.lower())
+            index += 1
+        else:
+            reading.error("missing value for /" + last)
     return reading
+
+
+_PREFIX_CHARACTERS = frozenset(OPTION_PREFIXES)
 
 
 def _is_option_list(word: str) -> bool:
@@ -712,9 +753,7 @@ def _take_value(option: Option, args: Sequence[str], index: int,
 
 def _apply(option: Option, value: str, reading: _Reading) -> None:
     name = option.name
-    if option.value == SECRET:
-        _add_once(reading.redacted, name.lower())
-    elif name in SOURCE_OPTIONS:
+    if name in SOURCE_OPTIONS:  # (passwords are read in read_options, never applied)
         if "source_type" in reading.fields:
             reading.error("more than one source package")
             return
@@ -775,52 +814,85 @@ def _endpoint(kind: str, path: str, server: str) -> Optional[Endpoint]:
     return None
 
 
+# Every output field, empty: each result starts as a copy (in the contract's order).
+_BLANK_RESULT: Dict[str, Value] = {name: "" for name in OUTPUT_FIELDS}
+
+
 def _result(invocation: Invocation, reading: _Reading, extra_errors: Sequence[str]) -> Dict[str, Value]:
+    """The output fields. Written for speed (it runs once per distinct line): plain loops over
+    the (at most two) ends, no generator per field."""
     fields = reading.fields
-    source_type = fields.get("source_type", "")
-    dest_type = fields.get("dest_type", "")
-    source = _endpoint(source_type, fields.get("source_path", ""), fields.get("source_server", ""))
+    get = fields.get
+    source_type = get("source_type", "")
+    dest_type = get("dest_type", "")
+    source = _endpoint(source_type, get("source_path", ""), get("source_server", ""))
     if source is None and not source_type and reading.folder_type:
-        source = sql_endpoint(fields.get("source_server", ""))
-    dest = _endpoint(dest_type, fields.get("dest_path", ""), fields.get("dest_server", ""))
-    bad_hosts = []
+        source = sql_endpoint(get("source_server", ""))
+    dest = _endpoint(dest_type, get("dest_path", ""), get("dest_server", ""))
+    errors = list(reading.errors)
     if source is not None and source.bad_host:
-        bad_hosts.append("bad host for /" + ("FILE" if source_type == "file" else "SOURCESERVER"))
+        errors.append("bad host for /" + ("FILE" if source_type == "file" else "SOURCESERVER"))
         source = None
     if dest is not None and dest.bad_host:
-        bad_hosts.append("bad host for /" + (reading.dest_option if dest_type == "file" else "DESTSERVER"))
+        errors.append("bad host for /" + (reading.dest_option if dest_type == "file" else "DESTSERVER"))
         dest = None
-    endpoints = [end for end in (source, dest) if end is not None]
-    remote = [end for end in endpoints if end.remote]
+    errors.extend(extra_errors)
+    hosts: List[str] = []
+    ports: List[str] = []
+    transports: List[str] = []
+    shares: List[str] = []
+    webdav = raw_ip = nonstandard_port = False
+    for end in (source, dest):
+        if end is None:
+            continue
+        if end.share and end.share not in shares:
+            shares.append(end.share)
+        if not end.remote:
+            continue
+        if end.host and end.host not in hosts:
+            hosts.append(end.host)
+        if end.port and end.port not in ports:
+            ports.append(end.port)
+        if end.transport not in transports:
+            transports.append(end.transport)
+        webdav = webdav or end.transport.startswith("webdav")
+        raw_ip = raw_ip or end.raw_ip
+        nonstandard_port = nonstandard_port or end.nonstandard_port
     source_remote = source is not None and source.remote
     dest_remote = dest is not None and dest.remote
-    signals = [
-        ("remote_source", source_remote),
-        ("remote_dest", dest_remote),
-        ("webdav", any(end.transport.startswith("webdav") for end in remote)),
-        ("raw_ip", any(end.raw_ip for end in remote)),
-        ("nonstandard_port", any(end.nonstandard_port for end in remote)),
-        ("user_writable_dest", dest_type == "file" and user_writable(fields.get("dest_path", ""))),
-        ("cleartext_password", bool(reading.redacted)),
-        ("sql_auth", bool(fields.get("source_user") or fields.get("dest_user"))),
-        ("unusual_image_path", unusual_image(invocation.image)),
-        ("quoted_option_list", reading.quoted_list),
-    ]
-    errors = list(reading.errors) + bad_hosts + list(extra_errors)
-    result: Dict[str, Value] = {name: "" for name in OUTPUT_FIELDS}
-    result.update({name: fields.get(name, "") for name in OUTPUT_FIELDS if name in fields})
-    result.update(
-        image=invocation.image,
-        action=tuple(reading.actions),
-        remote_host=_unique(end.host for end in remote if end.host),
-        remote_port=_unique(end.port for end in remote if end.port),
-        transport=_unique(end.transport for end in remote),
-        share=_unique(end.share for end in endpoints if end.share),
-        direction=_direction(bool(dest_type), source_remote, dest_remote),
-        signals=tuple(name for name, present in signals if present),
-        redacted=tuple(reading.redacted),
-        error=errors[0] if errors else "",
-    )
+    signals: List[str] = []  # in the contract's order
+    if source_remote:
+        signals.append("remote_source")
+    if dest_remote:
+        signals.append("remote_dest")
+    if webdav:
+        signals.append("webdav")
+    if raw_ip:
+        signals.append("raw_ip")
+    if nonstandard_port:
+        signals.append("nonstandard_port")
+    if dest_type == "file" and user_writable(get("dest_path", "")):
+        signals.append("user_writable_dest")
+    if reading.redacted:
+        signals.append("cleartext_password")
+    if get("source_user") or get("dest_user"):
+        signals.append("sql_auth")
+    if unusual_image(invocation.image):
+        signals.append("unusual_image_path")
+    if reading.quoted_list:
+        signals.append("quoted_option_list")
+    result = dict(_BLANK_RESULT)
+    result.update(fields)  # only output names: source_/dest_ type, path, server, user
+    result["image"] = invocation.image
+    result["action"] = tuple(reading.actions)
+    result["remote_host"] = tuple(hosts)
+    result["remote_port"] = tuple(ports)
+    result["transport"] = tuple(transports)
+    result["share"] = tuple(shares)
+    result["direction"] = _direction(bool(dest_type), source_remote, dest_remote)
+    result["signals"] = tuple(signals)
+    result["redacted"] = tuple(reading.redacted)
+    result["error"] = errors[0] if errors else ""
     return result
 
 
