@@ -1,81 +1,77 @@
-"""`make demo`: what each detection would raise, without a Splunk.
+"""`make demo`: what each saved search would raise, without a Splunk.
 
-For each saved search: its Sigma rule, converted by pySigma's SQLite backend, selects events from
-the project's sample events (detections/samples/*.jsonl) and, when present, the real ones in
-../shared/datasets/windows-events; the search's decision (the custom commands run from the built
-app through the splunkd harness, the allowlists in package/lookups) then gives the alerts, printed
-with their key fields.
+Each saved search of the BUILT app, as written (macros expanded), runs in the project's stand-in
+for Splunk's search side (tests/standin: test-only, never shipped) over the project's sample
+events (detections/samples/*.jsonl) and, when present, the real ones in ../shared/datasets,
+presented as Splunk's Windows add-on extracts them from `_raw`; the custom commands run from the
+built app through the splunkd harness, the allowlists are the app's lookups (or --lookups DIR).
+Prints each search's rows with their key fields and the events behind them.
 
-    python -m detections.lab.demo [--samples-only] [--lookups DIR]
+    python -m detections.lab.demo [--samples-only] [--lookups DIR] [--presentation addon|decoded|classic]
 """
 import argparse
-import glob
 import os
 import sys
-from typing import Dict, List, Sequence
+from typing import List, Sequence
 
-from detections.lab.events import EventStore, Loaded, read_jsonl
-from detections.lab.rules import DECISIONS, LOOKUPS, Alert, Allowlists
-from detections.lab.sigma import DETECTIONS, ROOT, Detection, sqlite_query
+from tests.harness import BUILT_APP, ensure_built
+from tests.standin.evaluate import Row, Splunk
+from tests.standin.events import CORPUS_DIRS, PRESENTATIONS, corpus_paths, load
+from tests.standin.functions import values_of
+from tests.standin.spl import SplError
 
-SAMPLES = os.path.join(ROOT, "detections", "samples")
-SHARED = os.path.join(os.path.dirname(ROOT), "shared", "datasets", "windows-events")
 KEY_FIELDS = ["firstTime", "dest", "src", "user", "tool", "candidate_tools", "output_file", "epoch_artifact",
-              "epoch_kind", "epoch_time", "remote_host", "remote_port", "remote_scope", "dtutil_direction",
-              "dtutil_source_path", "dtutil_dest_path", "dtutil_signals", "file_path", "package_path",
-              "package_location", "parent_process_name", "access", "count", "allowlist_expired"]
+              "epoch_kind", "epoch_time", "service_name", "remote_host", "remote_port", "remote_scope",
+              "dtutil_direction", "dtutil_source_path", "dtutil_dest_path", "dtutil_signals", "file_path",
+              "package_path", "package_location", "parent_process_name", "access", "count", "allowlist_expired"]
+NOW = 1.9e9  # after every event: the saved searches run over all of them, ignoring their dispatch windows
 
 
-def load_events(samples_only: bool = False) -> List[Loaded]:
-    events: List[Loaded] = []
-    for path in sorted(glob.glob(os.path.join(SAMPLES, "*.jsonl"))):
-        events += [("samples/" + name, event) for name, event in read_jsonl(path)]
-    if not samples_only and os.path.isdir(SHARED):
-        for path in sorted(glob.glob(os.path.join(SHARED, "*.jsonl"))):
-            events += read_jsonl(path)
-    return events
+def event_files(samples_only: bool) -> List[str]:
+    paths = corpus_paths("samples")
+    if not samples_only:
+        for corpus in ("windows-events", "windows-events-extra"):
+            if os.path.isdir(CORPUS_DIRS[corpus]):
+                paths += corpus_paths(corpus)
+    return paths
 
 
-def evaluate(store: EventStore, detection: Detection, lists: Allowlists) -> Dict[str, object]:
-    selected = store.select(sqlite_query(detection))
-    alerts = DECISIONS[detection.search](selected, lists)
-    return {"selected": selected, "alerts": alerts}
-
-
-def _show(value: object) -> str:
-    if isinstance(value, list):
-        return " | ".join(str(v) for v in value)
-    return str(value)
-
-
-def print_alert(alert: Alert) -> None:
-    parts = ["%s=%s" % (name, _show(alert.fields[name])) for name in KEY_FIELDS
-             if alert.fields.get(name) not in (None, "", [])]
-    source = sorted({name for name, _e in alert.events})
+def print_row(row: Row) -> None:
+    parts = []
+    for name in KEY_FIELDS:
+        items = values_of(row.fields.get(name))
+        if items:
+            parts.append("%s=%s" % (name, " | ".join(items)))
+    files = sorted({name for name, _record, _code in row.events})
     print("  - " + "  ".join(parts))
-    print("    from %d event(s) in %s" % (len(alert.events), ", ".join(source)))
+    print("    from %d event(s) in %s" % (len(row.events), ", ".join(files)))
 
 
 def main(argv: Sequence[str] = ()) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--samples-only", action="store_true", help="ignore ../shared/datasets")
-    parser.add_argument("--lookups", default=LOOKUPS, help="folder of the allowlist CSVs (default: the app's)")
+    parser.add_argument("--lookups", help="folder of allowlist CSVs replacing the app's (default: the app's)")
+    parser.add_argument("--presentation", choices=PRESENTATIONS, default="addon")
     options = parser.parse_args(list(argv))
-    events = load_events(options.samples_only)
-    print("%d events loaded (%s)" % (len(events), "samples only" if options.samples_only or not os.path.isdir(SHARED)
-                                     else "samples and ../shared/datasets/windows-events"))
-    store = EventStore(events)
-    lists = Allowlists.load(options.lookups)
-    for detection in DETECTIONS:
-        result = evaluate(store, detection, lists)
-        alerts: List[Alert] = result["alerts"]  # type: ignore[assignment]
-        selected: List[Loaded] = result["selected"]  # type: ignore[assignment]
-        print("\n== %s\n   Sigma filter selected %d event(s); %d %s from %d event(s)" % (
-            detection.search, len(selected), len(alerts), "row(s)" if detection.search.endswith("Hunt") else "alert(s)",
-            sum(len(a.events) for a in alerts)))
-        for alert in alerts:
-            print_alert(alert)
-    return 0
+    ensure_built()
+    paths = event_files(options.samples_only)
+    events = load(paths, presentation=options.presentation)
+    print("%d events loaded from %d files (%s presentation)" % (len(events), len(paths), options.presentation))
+    splunk = Splunk(BUILT_APP, lookups_dir=options.lookups, events=events, now=NOW)
+    status = 0
+    for name in splunk.app.saved_searches:
+        try:
+            rows, scan = splunk.saved(name)
+        except SplError as error:
+            print("\n== %s\n   the stand-in could not run it: %s" % (name, error))
+            status = 1
+            continue
+        print("\n== %s\n   base search: %d event(s) let through the index, %d matched; %d %s from %d event(s)" % (
+            name, scan.scanned, scan.matched, len(rows), "row(s)" if name.endswith("Hunt") else "alert(s)",
+            len(set().union(*[r.events for r in rows])) if rows else 0))
+        for row in rows:
+            print_row(row)
+    return status
 
 
 if __name__ == "__main__":

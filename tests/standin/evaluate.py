@@ -7,19 +7,41 @@ through streaming commands and eventstats, the group's events through stats.
 """
 import datetime
 import fnmatch
-import os
+import functools
 import re
-from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple
 from zoneinfo import ZoneInfo
 
 from tests.standin import segmenters
 from tests.standin.functions import (
-    FUNCTIONS, Semantics, Value, as_number, compile_regex, multivalue, relative_time, to_text, values_of,
+    DEFAULT_SEMANTICS,
+    FUNCTIONS,
+    Semantics,
+    Value,
+    as_number,
+    compile_regex,
+    multivalue,
+    relative_time,
+    to_text,
+    values_of,
 )
 from tests.standin.spl import (
-    BinaryOp, Call, Command, FieldRef, Literal, Node, Pipeline, SearchAnd, SearchCompare, SearchIn, SearchNot,
-    SearchOr, SearchTerm, SplError, UnaryOp,
+    BinaryOp,
+    Call,
+    Command,
+    FieldRef,
+    Literal,
+    Node,
+    Pipeline,
+    SearchAnd,
+    SearchCompare,
+    SearchIn,
+    SearchNot,
+    SearchOr,
+    SearchTerm,
+    SplError,
+    UnaryOp,
 )
 
 EventKey = Tuple[str, str, str]
@@ -43,6 +65,7 @@ class ScanFigures:
     scanned: int = 0
     matched: int = 0
     rows: int = 0
+    matched_events: Set[EventKey] = field(default_factory=set, repr=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -327,6 +350,7 @@ class Search:
             self.scan.scanned += 1
             if search_matches(command.search, row):
                 self.scan.matched += 1
+                self.scan.matched_events.add(event.key)
                 row.tokens = None
                 rows.append(row)
         return rows
@@ -340,9 +364,12 @@ class Search:
         return [Row({"_time": int(self.now)}) for _ in range(count)]
 
     def cmd_savedsearch(self, command: Command, rows: List[Row]) -> List[Row]:
-        self._only_options(command, ("nosubstitution",))
         text = self.splunk.saved_search_text(command.lookup)
         if command.option("nosubstitution", "false").lower() not in ("true", "t", "1"):
+            # `<field>=<string>` replaces `$field$` in the saved search [Search Reference, savedsearch]
+            for key, value in command.options:
+                if key != "nosubstitution":
+                    text = text.replace("$%s$" % key, value)
             placeholders = re.findall(r"\$([A-Za-z0-9_.:]+)\$", text)
             if placeholders and self.semantics.savedsearch_unfilled == "error":
                 raise SplError("savedsearch: no value for $%s$" % placeholders[0], command.position)
@@ -488,8 +515,11 @@ class Search:
                     if any(fnmatch.fnmatchcase(name, p) for p in command.fields):
                         del row.fields[name]
             else:
-                row.fields = {n: v for n, v in row.fields.items()
-                              if n.startswith("_") or any(fnmatch.fnmatchcase(n, p) for p in command.fields)}
+                # in the order given (internal fields kept, after them)
+                kept = {n: row.fields[n] for p in command.fields for n in row.fields
+                        if fnmatch.fnmatchcase(n, p)}
+                kept.update((n, v) for n, v in row.fields.items() if n.startswith("_"))
+                row.fields = kept
         return rows
 
     def cmd_table(self, command: Command, rows: List[Row]) -> List[Row]:
@@ -554,7 +584,10 @@ class Search:
                 if len(items) > 1 and not split:
                     raise SplError("eventstats with a multivalue by-field: not modelled by the stand-in",
                                    command.position)
-                keys = [k + (item,) for k in keys for item in dict.fromkeys(items)]
+                # a duplicate value counts once only with dedup_splitvals=true (default false) [stats]
+                if (command.option("dedup_splitvals") or "false").lower() in ("true", "t", "1"):
+                    items = list(dict.fromkeys(items))
+                keys = [k + (item,) for k in keys for item in items]
             for key in keys:
                 groups.setdefault(key, []).append(row)
         return groups
@@ -678,13 +711,18 @@ def _sort_key(value: Any) -> tuple:
     return (0, number, "") if number is not None else (1, 0, first)
 
 
+@functools.lru_cache(maxsize=65536)
+def _tokens_of_raw(raw: str) -> FrozenSet[str]:
+    return segmenters.index_tokens(raw)
+
+
 # ---------------------------------------------------------------------------------------------
 # The stand-in: an app's content, a clock, a zone, and semantics
 
 class Splunk:
     """Splunk's search side for one app: its macros, saved searches, lookups and commands."""
 
-    def __init__(self, app_dir: str, *, lookups_dir: Optional[str] = None, semantics: Semantics = Semantics(),
+    def __init__(self, app_dir: str, *, lookups_dir: Optional[str] = None, semantics: Semantics = DEFAULT_SEMANTICS,
                  now: Optional[float] = None, tz: str = "UTC", earliest: Optional[str] = None,
                  latest: Optional[str] = None, events: Sequence[Any] = (),
                  command_runner: Optional[Callable[..., List[Dict[str, Any]]]] = None) -> None:
@@ -699,7 +737,6 @@ class Splunk:
         self.events = list(events)
         self.custom_commands = self.app.custom_commands
         self._command_runner = command_runner
-        self._tokens: Dict[EventKey, FrozenSet[str]] = {}
 
     def time_bound(self, text: Optional[str]) -> Optional[float]:
         if text is None or text == "":
@@ -713,10 +750,7 @@ class Splunk:
         return bound
 
     def tokens_of(self, event: Any) -> FrozenSet[str]:
-        tokens = self._tokens.get(event.key)
-        if tokens is None:
-            tokens = self._tokens[event.key] = segmenters.index_tokens(event.raw or "")
-        return tokens
+        return _tokens_of_raw(event.raw or "")
 
     def parse(self, text: str) -> Pipeline:
         return self.app.parse(text)

@@ -46,9 +46,13 @@ def index_tokens(raw: str) -> FrozenSet[str]:
 def term_lookups(term: str) -> List[str]:
     """The tokens a term is looked up by: its minor segments (`"C$"` -> `c`; `"127.0.0.1"` ->
     `127`, `0`, `1`), lowercased; a segment with `*` as the prefix before it plus `*`; a segment
-    that starts with `*` drops out (it cannot use the index)."""
+    that starts with `*` drops out (it cannot use the index), and so does a whole major segment
+    that starts with `*`: a leading wildcard (`Image="*\\dtutil.exe"`) cannot use the index
+    (spl-semantics.md; the SPL review's P2)."""
     lookups: List[str] = []
     for segment in major_segments_keep_wildcards(term.lower()):
+        if segment.startswith("*"):
+            continue
         for piece in _MINOR.split(segment):
             if not piece:
                 continue

@@ -454,7 +454,10 @@ def parse(text: str) -> Pipeline:
             if name:
                 hint = " in command %r" % name.group(1)
         del word
-        raise SplError("syntax error%s near %r" % (hint, found), error.pos_in_stream) from None
+        position = error.pos_in_stream
+        if position is None or position < 0:  # lark's UnexpectedEOF: the search ended too soon
+            position, found = len(text), "the end of the search"
+        raise SplError("syntax error%s near %r" % (hint, found), position) from None
     built = _Build().transform(tree)
     pipeline_tree = built.children[0]
     commands = tuple(_command(child) for child in pipeline_tree.children)
