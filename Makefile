@@ -2,7 +2,7 @@
 #
 #   make package   the app, built with UCC and vetted with AppInspect: dist/SA-lotl-detections-<version>.tar.gz
 #   make test      lint and the whole test suite (builds the app first)
-#   make bench     the speed table of docs/performance.md (not part of the tests)
+#   make bench     the speed and scan tables of docs/performance.md (not part of the tests)
 #   make fuzz      a bounded coverage-guided fuzzing run over both parsers (not part of the tests)
 #   make demo      what each detection would raise on the sample events and ../shared's real ones
 #   make contentctl  the detections exported as a contentctl 5.x project (build/contentctl), validated
@@ -56,6 +56,7 @@ contentctl: $(STAMP) $(CC_STAMP)
 
 bench: build
 	$(BIN)/python tools/bench.py
+	$(BIN)/python tools/spl.py scan
 
 fuzz: $(STAMP)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/fuzz.txt

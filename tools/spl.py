@@ -7,10 +7,13 @@ datasets' JSON Lines format, presented the way Splunk's add-ons present them.
         [--now EPOCH] [--tz ZONE] [--earliest T] [--latest T] [--app DIR] [--scan]
         [--semantics NAME=CHOICE ...]
 
-Prints one JSON object a line per result row: {"fields": {name: string or list of strings},
+    python tools/spl.py scan [--presentation ...] [--sysmon-source ...] [--app DIR]
+
+`run` prints one JSON object a line per result row: {"fields": {name: string or list of strings},
 "events": [[file name, RecordNumber, EventCode], ...]}; with --scan, a last line
 {"scan": {"scanned": N, "matched": N, "rows": N}} (the Job Inspector's scanCount, eventCount and
-result count, see docs/performance.md). Exit 2, with a message naming the position, on a parse
+result count, see docs/performance.md). `scan` prints those figures for every saved search over
+all events of ../shared/datasets (`make bench` prints it). Exit 2, with a message naming the position, on a parse
 error or anything the stand-in does not implement.
 """
 import argparse
@@ -24,7 +27,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from tests.standin.evaluate import Splunk  # noqa: E402
-from tests.standin.events import PRESENTATIONS, SYSMON_SOURCES, load  # noqa: E402
+from tests.standin.events import PRESENTATIONS, SYSMON_SOURCES, corpus_paths, load  # noqa: E402
 from tests.standin.functions import Semantics, values_of  # noqa: E402
 from tests.standin.spl import SplError  # noqa: E402
 
@@ -67,11 +70,36 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--semantics", nargs="*", default=[], metavar="NAME=CHOICE",
                      help="where Splunk's documentation is unsure, pick a behaviour: %s" % ", ".join(
                          "%s=%s" % (n, "|".join(c)) for n, c in Semantics.choices().items()))
+    scan = commands.add_parser("scan", help="the scan figures of every saved search over ../shared/datasets")
+    scan.add_argument("--presentation", choices=PRESENTATIONS, default="addon")
+    scan.add_argument("--sysmon-source", choices=sorted(SYSMON_SOURCES), default="xml")
+    scan.add_argument("--app", default=DEFAULT_APP)
     return parser
+
+
+def scan_table(options: argparse.Namespace) -> int:
+    """What each saved search costs over the datasets, as the Job Inspector would show it."""
+    paths = [p for corpus in ("windows-events", "windows-events-extra") for p in corpus_paths(corpus)]
+    events = load(paths, presentation=options.presentation, sysmon_source=options.sysmon_source)
+    splunk = Splunk(options.app, events=events, now=1.9e9)
+    print("scan: %d events of ../shared/datasets (%s presentation, Sysmon source %s)" % (
+        len(events), options.presentation, options.sysmon_source))
+    print("%-66s %9s %9s %6s %9s" % ("saved search", "scanned", "matched", "rows", "scanned%"))
+    for name in splunk.app.saved_searches:
+        _rows, scan = splunk.saved(name)
+        print("%-66s %9d %9d %6d %8.1f%%" % (name, scan.scanned, scan.matched, scan.rows,
+                                            100.0 * scan.scanned / max(1, len(events))))
+    return 0
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     options = build_parser().parse_args(argv)
+    if options.command == "scan":
+        try:
+            return scan_table(options)
+        except SplError as error:
+            print("tools/spl.py: %s" % error, file=sys.stderr)
+            return 2
     try:
         events = load(options.events, presentation=options.presentation, sysmon_source=options.sysmon_source)
         splunk = Splunk(options.app, lookups_dir=options.lookups, semantics=semantics_from(options.semantics),
