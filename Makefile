@@ -16,7 +16,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib;print(hashlib.sha256(open('requirements/dev.txt','rb').read()).hexdigest()[:12])")
 export PYTHONDONTWRITEBYTECODE := 1
 
-CONTENTCTL_PYTHON ?= $(PYTHON)
+# contentctl 5.6.2 needs Python 3.11 to 3.13: the first such interpreter on PATH, else $(PYTHON).
+CONTENTCTL_PYTHON ?= $(shell for p in $(PYTHON) python3.11 python3.12 python3.13; do $$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 14))' 2>/dev/null && { echo $$p; break; }; done)
 CC_VENV := .venv-contentctl
 CC_STAMP := $(CC_VENV)/.installed-$(shell $(PYTHON) -c "import hashlib;print(hashlib.sha256(open('requirements/contentctl.txt','rb').read()).hexdigest()[:12])")
 
@@ -41,6 +42,7 @@ lint: $(STAMP)
 
 $(CC_STAMP): requirements/contentctl.txt
 	rm -rf $(CC_VENV)
+	@test -n "$(CONTENTCTL_PYTHON)" || { echo "contentctl needs Python 3.11 to 3.13: set CONTENTCTL_PYTHON" >&2; exit 1; }
 	$(CONTENTCTL_PYTHON) -m venv $(CC_VENV)
 	$(CC_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/contentctl.txt
 	touch $@
