@@ -330,7 +330,11 @@ def config_yaml(version: str) -> dict:
         "data_source_TA_validation": False,
         "test_data_caches": [],
         "build_path": "dist",
-        "apps": [],
+        # contentctl test would install these; validate only notes CIM's absence
+        "apps": [{"uid": 1621, "title": "Splunk Common Information Model (CIM)", "appid": "Splunk_SA_CIM",
+                  "version": "5.2.0", "description": "CIM",
+                  "hardcoded_path": "https://attack-range-appbinaries.s3.us-west-2.amazonaws.com/Latest/"
+                                    "splunk-common-information-model-cim_520.tgz"}],
     }
 
 
