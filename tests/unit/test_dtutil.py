@@ -651,13 +651,28 @@ def test_linear_time(head, unit):
 
 def test_the_cache_is_bounded_and_skips_long_lines():
     dtutil.parse.cache_clear()
-    dtutil.parse("dtutil /Q")
-    dtutil.parse("dtutil /Q")
+    first = dtutil.parse("dtutil /Q")
+    assert dtutil.parse("dtutil /Q") is first
+    assert dtutil.describe({"CommandLine": "dtutil /Q"}) is first
     info = dtutil.parse.cache_info()
-    assert (info.hits, info.misses, info.maxsize) == (1, 1, dtutil.CACHE_SIZE)
+    assert (info.misses, info.maxsize, info.currsize) == (1, dtutil.CACHE_SIZE, 1)
     long_line = "dtutil /Q /R " + "x" * dtutil.CACHED_LENGTH
     assert dtutil.parse(long_line) == dtutil.parse(long_line)
+    assert dtutil.parse("calc.exe /x") is dtutil.parse("notepad")  # no entry for a non-dtutil line
     assert dtutil.parse.cache_info().currsize == 1
+    # Its keys stay within 32 Mi characters, as the 4,096 x 8 KiB of the first version.
+    assert dtutil.CACHE_SIZE * dtutil.CACHED_LENGTH <= 32 * 2 ** 20
+
+
+def test_the_cache_drops_its_oldest_line_when_full(monkeypatch):
+    monkeypatch.setattr(dtutil, "CACHE_SIZE", 3)
+    dtutil.parse.cache_clear()
+    results = [dtutil.parse("dtutil /FILE a%d" % n) for n in range(4)]
+    assert dtutil.parse.cache_info().currsize == 3
+    assert dtutil.parse("dtutil /FILE a3") is results[3]
+    assert dtutil.parse("dtutil /FILE a0") is not results[0]  # dropped, parsed again
+    assert dtutil.parse("dtutil /FILE a0") == results[0]
+    dtutil.parse.cache_clear()
 
 
 @pytest.mark.parametrize("value", [None, 42, ["dtutil /Q"]])

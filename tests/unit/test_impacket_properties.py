@@ -7,7 +7,7 @@ import string
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from lotl import impacket
+from lotl import entities, impacket
 
 KINDS = ("epoch_output", "epoch5_output", "smbexec_output", "system32_tmp", "temp_tmp", "vss_output")
 ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
@@ -90,7 +90,8 @@ def assert_artifact_in(found, value):
     if found is None:
         return
     assert found.kind in KINDS
-    assert value[found.start:found.start + len(found.text)] == found.text
+    decoded = entities.decode(value)  # the offset is in the decoded value
+    assert decoded[found.start:found.start + len(found.text)] == found.text
     assert found.text.startswith("__") == (found.kind in KINDS[:3] + ("vss_output",))
 
 
@@ -133,7 +134,8 @@ def test_embedded_artifact_is_found_with_its_kind(before, delimiter, directory, 
     assume(not (kind == "smbexec_output" and prefix.lower().rstrip("\\/").endswith("temp")))
     found = impacket.find_artifact.__wrapped__(value)
     assert found is not None, value
-    assert (found.text, found.kind, found.start) == (name, kind, len(prefix))
+    # (The offset is in the decoded value: the filler may hold an XML entity.)
+    assert (found.text, found.kind, found.start) == (name, kind, len(entities.decode(prefix)))
     result = impacket.describe({"CommandLine": value, "_time": "1700000000.5"})
     assert (result["artifact"], result["kind"], result["valid"]) == (name, kind, "1")
     assert_schema(result)

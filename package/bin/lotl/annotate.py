@@ -17,7 +17,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, MutableMapping,
 OutputValue = Union[None, str, List[str]]
 # How many distinct describer results keep their converted form. Results are cached objects in
 # the core (the same command line gives the same object), so this is a bounded memo by identity.
-MEMO_SIZE = 4096
+MEMO_SIZE = 32768
 
 
 def to_search_value(value: Any) -> OutputValue:
@@ -59,7 +59,13 @@ class Annotator:
             return entry[1]
         values = {}
         for name, prefixed in self._names:
-            value = to_search_value(described[name])
+            value = described[name]
+            if not value:  # "" or (): no value (most fields of most results)
+                continue
+            if value.__class__ is str:
+                values[prefixed] = value
+                continue
+            value = to_search_value(value)
             if value is not None:
                 values[prefixed] = value
         if len(self._memo) >= MEMO_SIZE:
@@ -76,6 +82,7 @@ class Annotator:
         per record beyond the describer's, the last result's values reused as they are, since
         consecutive events often share a value)."""
         describe, field, converted = self._describe, self._field, self.converted
+        memo_get = self._memo.get
         stale: Optional[Dict[str, None]] = None
         last_described: Any = None
         last_values: Dict[str, OutputValue] = {}
@@ -87,7 +94,12 @@ class Annotator:
             try:
                 described = describe(record, field)
                 if described is not last_described:
-                    last_described, last_values = described, converted(described)
+                    entry = memo_get(id(described))  # converted(), inlined for its common case
+                    if entry is not None and entry[0] is described:
+                        last_values = entry[1]
+                    else:
+                        last_values = converted(described)
+                    last_described = described
                 values = last_values
             except Exception as error:  # noqa: BLE001 - one bad event must never stop the search
                 values = self._error_values(error)

@@ -48,8 +48,11 @@ MAX_COMMAND_LINE = 65536
 # An entity is at most 6 characters for one: this much of an encoded line holds the first
 # MAX_COMMAND_LINE characters of the decoded one.
 MAX_ENCODED_LINE = 6 * MAX_COMMAND_LINE + 6
-CACHE_SIZE = 4096
-CACHED_LENGTH = 8192
+# Scheduled jobs repeat their lines, and a search may hold tens of thousands of distinct dtutil
+# lines: the cache holds 32,768 results, of lines up to 1 KiB (dtutil lines are a few hundred
+# characters), which bounds its keys to 32 MiB as before (4,096 x 8 KiB).
+CACHE_SIZE = 32768
+CACHED_LENGTH = 1024
 
 NO_INVOCATION = "no dtutil invocation"
 UNTERMINATED_QUOTE = "unterminated quote"
@@ -640,6 +643,9 @@ def unusual_image(image: str) -> bool:
 class _Reading:
     """What the options say, gathered while reading them."""
 
+    __slots__ = ("actions", "fields", "folder_type", "redacted", "errors", "quoted_list", "dest_option",
+                 "redacted_options")
+
     def __init__(self) -> None:
         self.actions: List[str] = []
         self.fields: Dict[str, str] = {}
@@ -700,10 +706,21 @@ def read_options(args: Sequence[str]) -> _Reading:
         kind = option.value
         if kind == NONE:
             continue
-        if kind != SECRET:  # see _take_value
-            value, index = _take_value(option, args, index, reading)
-            if value is not None:
-                _apply(option, value, reading)
+        if kind != SECRET:  # as _take_value reads it, inlined: this loop runs for every option
+            value = args[index] if index < count else None
+            if value is not None and value[:1] in _PREFIX_CHARACTERS:
+                named = prefixes.get(value[1:].upper())
+                if kind == OPTIONAL or (named is not None and named is not AMBIGUOUS):
+                    value = None  # the next word is an option, not this one's value
+            if value is None:
+                if kind == REQUIRED:
+                    reading.error("missing value for /" + last)
+                continue
+            index += 1
+            if kind == REQUIRED and not value.strip():
+                reading.error("missing value for /" + last)
+                continue
+            _apply(option, value, reading)
         elif index < count:  # a password is always the next word, whatever it looks like
             if last not in reading.redacted_options:
                 reading.redacted_options.add(last)
@@ -916,14 +933,47 @@ def _empty(error: str) -> Mapping[str, Value]:
     return types.MappingProxyType(result)
 
 
+class CacheInfo(NamedTuple):
+    """The parse cache's state: entries added since the last clear, its bound, its size."""
+
+    misses: int
+    maxsize: int
+    currsize: int
+
+
+# The parse cache: command line -> result, at most CACHE_SIZE lines of at most CACHED_LENGTH
+# characters; the oldest entry goes first when it is full (a dict keeps insertion order). A plain
+# dict, so that a repeated line (most records of a dtutil search) costs one lookup, made by
+# `describe` itself without a call.
+_RESULTS: Dict[str, Mapping[str, Value]] = {}
+_ADDED = [0]
+
+
 def parse(command_line: str) -> Mapping[str, Value]:
     """Every OUTPUT_FIELDS name -> its value for one command line (read-only; cached)."""
     if isinstance(command_line, str):
+        found = _RESULTS.get(command_line)
+        if found is not None:
+            return found
         if _cannot_hold_dtutil(command_line):
             return _NOT_DTUTIL  # one shared result: no cache entry, no parse
         if len(command_line) <= CACHED_LENGTH:
-            return _parse_cached(command_line)
+            result = parse_uncached(command_line)
+            if len(_RESULTS) >= CACHE_SIZE:
+                del _RESULTS[next(iter(_RESULTS))]
+            _RESULTS[command_line] = result
+            _ADDED[0] += 1
+            return result
     return parse_uncached(command_line)
+
+
+def cache_info() -> CacheInfo:
+    return CacheInfo(_ADDED[0], CACHE_SIZE, len(_RESULTS))
+
+
+def cache_clear() -> None:
+    _RESULTS.clear()
+    _ADDED[0] = 0
 
 
 _NOT_DTUTIL = _empty(NO_INVOCATION)
@@ -937,11 +987,9 @@ def parse_uncached(command_line: str) -> Mapping[str, Value]:
         return _empty("internal error: %s" % type(error).__name__)
 
 
-# Only ordinary lengths are cached, so the cache's keys stay small (CACHE_SIZE * CACHED_LENGTH).
-_parse_cached = functools.lru_cache(maxsize=CACHE_SIZE)(parse_uncached)
 parse.__wrapped__ = parse_uncached  # type: ignore[attr-defined]
-parse.cache_info = _parse_cached.cache_info  # type: ignore[attr-defined]
-parse.cache_clear = _parse_cached.cache_clear  # type: ignore[attr-defined]
+parse.cache_info = cache_info  # type: ignore[attr-defined]
+parse.cache_clear = cache_clear  # type: ignore[attr-defined]
 
 
 def _parse(command_line: str) -> Mapping[str, Value]:
@@ -975,9 +1023,13 @@ def describe(record: Mapping[str, object], field: Optional[str] = None) -> Mappi
     """`parse` of the record's command line: `field` if given, else the first of SOURCE_FIELDS
     that is present and not empty."""
     get = record.get
+    results_get = _RESULTS.get
     for name in (field,) if field else SOURCE_FIELDS:
         value = get(name)
         if value.__class__ is str:  # the common case, without a call: one value, maybe empty
+            found = results_get(value)  # a line seen before: one lookup
+            if found is not None:
+                return found
             if value and not value.isspace():
                 return parse(value)
             continue
