@@ -8,8 +8,8 @@ its own errors (the expanded search).
 import functools
 import os
 import re
-from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from dataclasses import dataclass
+from typing import Dict, List, Mapping, Optional, Tuple, Union
 
 import lark
 
@@ -446,14 +446,12 @@ def parse(text: str) -> Pipeline:
         tree = _parser().parse(text)
     except lark.exceptions.UnexpectedInput as error:
         found = text[error.pos_in_stream:error.pos_in_stream + 30] if error.pos_in_stream is not None else ""
-        word = re.match(r"\s*\|\s*([A-Za-z_]\w*)", text[max(0, (error.pos_in_stream or 0) - 0):])
         hint = ""
         command_start = text.rfind("|", 0, (error.pos_in_stream or 0) + 1)
         if command_start >= 0:
             name = re.match(r"\|\s*([A-Za-z_]\w*)", text[command_start:])
             if name:
                 hint = " in command %r" % name.group(1)
-        del word
         position = error.pos_in_stream
         if position is None or position < 0:  # lark's UnexpectedEOF: the search ended too soon
             position, found = len(text), "the end of the search"
@@ -462,26 +460,3 @@ def parse(text: str) -> Pipeline:
     pipeline_tree = built.children[0]
     commands = tuple(_command(child) for child in pipeline_tree.children)
     return Pipeline(text, commands)
-
-
-@dataclass
-class ParsedSearch:
-    """A search as written and as expanded."""
-
-    written: str
-    expanded: str
-    pipeline: Pipeline = field(repr=False, default=None)  # type: ignore[assignment]
-
-
-def parse_search(text: str, macros: Mapping[Tuple[str, int], Macro]) -> ParsedSearch:
-    expanded = expand_macros(text, macros)
-    return ParsedSearch(text, expanded, parse(normalize_whitespace(expanded)))
-
-
-def normalize_whitespace(text: str) -> str:
-    """Line breaks of a multi-line conf value are white space to SPL."""
-    return text.strip()
-
-
-def command_names(pipeline: Pipeline) -> Sequence[str]:
-    return [c.name for c in pipeline.commands]
