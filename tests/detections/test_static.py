@@ -104,11 +104,15 @@ def test_no_index_outside_the_data_source_macros():
 
 def test_sysmon_macro_covers_both_conventions():
     definition = conf("macros.conf")["lotl_sysmon"]["definition"]
+    # both source spellings of XML-rendered Sysmon (review finding S3)
     assert 'source="XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"' in definition
-    assert 'sourcetype="XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"' in definition
+    assert 'source="WinEventLog:Microsoft-Windows-Sysmon/Operational"' in definition
     for name, channel in (("lotl_wineventlog_security", "Security"), ("lotl_wineventlog_system", "System")):
         definition = conf("macros.conf")[name]["definition"]
-        assert "XmlWinEventLog:%s" % channel in definition and '"WinEventLog:%s"' % channel in definition
+        assert 'source="XmlWinEventLog:%s"' % channel in definition and 'source="WinEventLog:%s"' % channel in definition
+    # no sourcetype clause: the add-ons rename XmlWinEventLog:<channel> (review finding T4)
+    for name in DATA_MACROS:
+        assert "sourcetype" not in conf("macros.conf")[name]["definition"], name
 
 
 def _cron_runs_per_hour(cron: str) -> int:
