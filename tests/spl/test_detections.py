@@ -31,9 +31,6 @@ NOW = 1.9e9  # after every event; the saved searches run over all events (no dis
 # Known failures of today's SPL, by (saved search, presentation, Sysmon source): the finding's id.
 # A key with None matches any value of that position.
 KNOWN = {
-    ("LOTL - Impacket Output Redirect to Admin Share - Rule", "classic", None): "S13",
-    ("LOTL - Impacket Output File on Admin Share - Rule", "classic", None): "S13",
-    ("LOTL - Impacket Remote Registry Hive Dump on Admin Share - Rule", "classic", None): "S13",
 }
 
 
