@@ -114,3 +114,35 @@ def test_s1_the_alert_shows_the_decoded_command_line(tmp_path, presentation):
     [row] = run(tmp_path, DTEXEC, [event], presentation)
     assert field(row, "process") == [DTEXEC_RD]
     assert field(row, "package_path") == [r"\\fs01\R&D\pkg.dtsx"]
+
+
+def without(obj: dict, record: str, *names: str) -> dict:
+    """The event without these EventData fields (in the JSON and in `_raw`), under a new RecordNumber."""
+    obj = with_data(obj, record)
+    for name in names:
+        obj.pop(name, None)
+        obj["_raw"], count = re.subn(r"<Data Name='%s'>[^<]*</Data>" % name, "", obj["_raw"])
+        assert count == 1, name
+    return obj
+
+
+# ---------------------------------------------------------------------------------------------
+# S9: a user is DOMAIN\name, or name when the domain field is missing; never null for that.
+
+OUTPUT_FILE = "LOTL - Impacket Output File on Admin Share - Rule"
+
+
+@pytest.mark.parametrize("presentation", ["addon", "decoded"])
+def test_s9_user_without_a_domain_is_the_name(tmp_path, presentation):
+    events = [without(sample("9002"), "9102", "SubjectDomainName"), without(sample("9003"), "9103", "SubjectDomainName")]
+    [row] = run(tmp_path, OUTPUT_FILE, events, presentation)
+    assert field(row, "user") == ["adm_bob"]
+    [row] = run(tmp_path, OUTPUT_FILE, [sample("9002"), sample("9003")], presentation)
+    assert field(row, "user") == ["CORP\\adm_bob"]
+
+
+@pytest.mark.parametrize("presentation", ["addon", "decoded", "classic"])
+def test_s9_s13_user_of_a_4688_in_every_presentation(tmp_path, presentation):
+    rows = run(tmp_path, TRANSFER, None, presentation)
+    users = {record: field(row, "user") for row in rows for _f, record, _c in row.events}
+    assert users["7002"] == ["CORP\\mallory"] and users["7001"] == ["CORP\\svc_etl"]
