@@ -191,6 +191,13 @@ BOOLEAN_EVENTS = [event(1, "error 404"), event(2, "error 500"), event(3, "info 5
                   event(5, "error warn"), event(6, "info")]
 
 
+def test_a_search_may_start_with_the_word_search():
+    """search: the search command's name is implicit at the start of a search and may be written
+    [Search Reference *search*: `search error 404` is `error 404`]; elsewhere the word is a term."""
+    assert keys("search error 404", BOOLEAN_EVENTS) == ["1"]
+    assert keys("error search", BOOLEAN_EVENTS) == []
+
+
 def test_search_terms_are_anded():
     """search: "Terms are ANDed" [D1, Search Manual *Boolean expressions with logical operators*:
     `error 404` is `error AND 404`]."""
@@ -798,6 +805,9 @@ def test_lookup_output_overwrites_outputnew_only_fills(app):
     renamed = run("* | lookup users user AS login OUTPUT group AS user_group",
                   events_of({"login": "bob"}), app=app)
     assert renamed == [{"login": "bob", "user_group": "ops"}]
+    with_commas = run("* | lookup users user AS login OUTPUT group AS user_group, user AS who",
+                      events_of({"login": "bob"}), app=app)  # the Search Reference separates them either way
+    assert with_commas == [{"login": "bob", "user_group": "ops", "who": "bob"}]
 
 
 @pytest.mark.parametrize("choice", ["clear", "keep"])
