@@ -16,7 +16,7 @@ import pytest
 from tests.harness import BUILT_APP, ensure_built
 from tests.standin.evaluate import Row, Splunk
 from tests.standin.events import corpus_paths, load, read_dataset
-from tests.standin.functions import values_of
+from tests.standin.functions import Semantics, values_of
 
 NETWORK = "LOTL - DTUtil Network Connection - Rule"
 TRANSFER = "LOTL - DTUtil Remote Package Transfer - Rule"
@@ -67,7 +67,7 @@ def with_data(obj: dict, record: str, **data: str) -> dict:
 
 def run(tmp_path, name: str, events: Optional[List[dict]] = None, presentation: str = "addon",
         lookups: Optional[Dict[str, Sequence[Dict[str, str]]]] = None, tz: str = "UTC",
-        now: float = NOW) -> List[Row]:
+        now: float = NOW, semantics: Semantics = Semantics(), search: Optional[str] = None) -> List[Row]:
     """The saved search's rows over the samples (or the given events), with these lookups."""
     ensure_built()
     folder = tmp_path / "lookups"
@@ -81,7 +81,8 @@ def run(tmp_path, name: str, events: Optional[List[dict]] = None, presentation: 
         path.write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
         paths = [str(path)]
     loaded = load(paths, presentation=presentation)
-    return Splunk(BUILT_APP, lookups_dir=str(folder), events=loaded, now=now, tz=tz).saved(name)[0]
+    splunk = Splunk(BUILT_APP, lookups_dir=str(folder), events=loaded, now=now, tz=tz, semantics=semantics)
+    return splunk.search(search)[0] if search else splunk.saved(name)[0]
 
 
 def records(rows: List[Row]) -> List[str]:
@@ -146,3 +147,70 @@ def test_s9_s13_user_of_a_4688_in_every_presentation(tmp_path, presentation):
     rows = run(tmp_path, TRANSFER, None, presentation)
     users = {record: field(row, "user") for row in rows for _f, record, _c in row.events}
     assert users["7002"] == ["CORP\\mallory"] and users["7001"] == ["CORP\\svc_etl"]
+
+
+# ---------------------------------------------------------------------------------------------
+# S2: maintenance windows. A window is one row (start, end, ticket together); a malformed row never
+# suppresses and is named in allowlist_expired. Whether Splunk drops an empty cell from a
+# multivalue lookup output is undocumented: every test runs both ways.
+
+EMPTY_CELLS = [Semantics(lookup_empty_cells="drop"), Semantics(lookup_empty_cells="keep")]
+CELLS_IDS = ["empty_cells_dropped", "empty_cells_kept"]
+WS01 = "ssis-ws01*"
+MALFORMED = "malformed maintenance window row for this host (lotl_maintenance_windows)"
+
+
+def windows(*rows) -> Dict[str, Sequence[Dict[str, str]]]:
+    return {"lotl_maintenance_windows.csv": [dict(zip(("host", "start", "end", "ticket"), row)) for row in rows]}
+
+
+def transfer(tmp_path, lookups, semantics) -> Dict[str, List[str]]:
+    """Transfer rule over the samples: the records that alert, with their allowlist_expired."""
+    rows = run(tmp_path, TRANSFER, None, "addon", lookups, semantics=semantics)
+    return {record: field(row, "allowlist_expired") for row in rows for _f, record, _c in row.events}
+
+
+@pytest.mark.parametrize("semantics", EMPTY_CELLS, ids=CELLS_IDS)
+def test_s2_a_window_suppresses_inside_it_only(tmp_path, semantics):
+    raised = transfer(tmp_path, windows((WS01, "2025-06-02T09:00:00Z", "2025-06-02T10:00:00Z", "CHG-9")), semantics)
+    assert "5001" not in raised  # 09:14, inside
+    assert raised["5005"] == []  # 10:02, outside: alerts, nothing malformed
+    # a zone other than Z: 11:00+02:00 is 09:00Z
+    raised = transfer(tmp_path, windows((WS01, "2025-06-02T11:00:00+02:00", "2025-06-02T11:20:00+02:00", "CHG-9")), semantics)
+    assert "5001" not in raised and "5005" in raised
+
+
+@pytest.mark.parametrize("semantics", EMPTY_CELLS, ids=CELLS_IDS)
+def test_s2_start_and_end_of_different_rows_make_no_window(tmp_path, semantics):
+    """The review's example: row 1 has a start and no end, row 2 a window that does not cover the
+    event. Pairing row 1's start with row 2's end would make a window that covers it."""
+    lookups = windows(("*", "2025-06-02T09:00:00Z", "", "CHG-1"),
+                      (WS01, "2025-06-03T09:00:00Z", "2025-06-03T10:00:00Z", "CHG-2"))
+    raised = transfer(tmp_path, lookups, semantics)
+    assert MALFORMED in raised["5001"] and MALFORMED in raised["5005"]
+    assert raised["7001"] == [MALFORMED]  # row 1 (host *) matches every host
+
+
+@pytest.mark.parametrize("semantics", EMPTY_CELLS, ids=CELLS_IDS)
+@pytest.mark.parametrize("start", ["", "yesterday", "2025-06-02 09:00:00", "2025-06-02T09:00:00"])
+def test_s2_a_malformed_row_never_suppresses_and_is_named(tmp_path, semantics, start):
+    lookups = windows((WS01, start, "2025-06-02T10:00:00Z", "CHG-3"),
+                      (WS01, "2025-06-02T09:00:00Z", "2025-06-02T10:00:00Z", "CHG-4"))
+    raised = transfer(tmp_path, lookups, semantics)
+    assert raised["5001"] == [MALFORMED]  # inside the good window, but a row of the host is malformed
+    assert "7001" in raised and raised["7001"] == []  # another host: unaffected
+
+
+@pytest.mark.parametrize("semantics", EMPTY_CELLS, ids=CELLS_IDS)
+def test_s2_the_ticket_is_the_matching_rows(tmp_path, semantics):
+    lookups = windows((WS01, "2025-06-01T00:00:00Z", "2025-06-01T01:00:00Z", "CHG-OLD"),
+                      (WS01, "2025-06-02T09:00:00Z", "2025-06-02T10:00:00Z", "CHG-NOW"),
+                      (WS01, "2025-06-02T10:00:00Z", "2025-06-02T11:00:00Z", ""))
+    rows = run(tmp_path, "", None, "addon", lookups, semantics=semantics, search=(
+        '`lotl_sysmon` "dtutil" EventCode=1 | eval dest=lower(Computer) | `lotl_maintenance_window(dest)` '
+        '| table RecordNumber maintenance_ticket maintenance_malformed'))
+    tickets = {field(row, "RecordNumber")[0]: field(row, "maintenance_ticket") for row in rows}
+    assert tickets["5001"] == ["CHG-NOW"]
+    assert tickets["5005"] == ["(no ticket)"]  # the third row's window, whose ticket is empty
+    assert tickets["5010"] == []  # another host
+    assert all(field(row, "maintenance_malformed") == [] for row in rows)
