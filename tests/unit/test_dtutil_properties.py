@@ -262,3 +262,11 @@ def test_the_option_table_agrees_with_the_documented_rule(dash, name):
     expected, message = _resolve_by_listing(dash + name)
     assert (option.name if option else None) == expected
     assert problem.startswith(message) if message else problem == ""
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from(['"', "'", "^", "`", "(", ")", "{", "}", "a", " ", "cmd /c ", "&"]),
+                max_size=30).map("".join), st.booleans())
+def test_the_prefix_scan_agrees_with_the_character_loop(prefix, powershell):
+    escape = "`" if powershell else "^"
+    assert dtutil._scan_shell(prefix, powershell, escape) == dtutil._scan_shell_by_character(prefix, powershell, escape)

@@ -45,7 +45,10 @@ class Annotator:
         # If the describer ever fails on a record, the record still goes out, with the reason in
         # the error field when the describer has one.
         self._error_field = prefix + "error" if "error" in describer.OUTPUT_FIELDS else None
-        self._memo: Dict[int, Tuple[Mapping[str, Any], Dict[str, OutputValue]]] = {}
+        # id(result) -> its converted values, and -> the result itself (kept alive, and compared,
+        # so that an id is never taken for another result's): two dicts, no object per entry.
+        self._memo: Dict[int, Dict[str, OutputValue]] = {}
+        self._kept: Dict[int, Mapping[str, Any]] = {}
         self.required_fields: List[str] = list(describer.required_fields(field))
         # Every name the command outputs: the command registers them with splunklib's writer.
         self.output_fields: List[str] = [prefixed for _name, prefixed in self._names]
@@ -54,9 +57,9 @@ class Annotator:
         """The non-empty prefixed search values of one describer result. Memoised by the result's
         identity: the core caches its results, and the memo holds the result, so its id cannot
         be reused while the entry lives."""
-        entry = self._memo.get(id(described))
-        if entry is not None and entry[0] is described:
-            return entry[1]
+        key = id(described)
+        if self._kept.get(key) is described:
+            return self._memo[key]
         values = {}
         for name, prefixed in self._names:
             value = described[name]
@@ -65,12 +68,17 @@ class Annotator:
             if value.__class__ is str:
                 values[prefixed] = value
                 continue
+            if value.__class__ is tuple and value[0].__class__ is str and len(value) == 1:
+                values[prefixed] = value[0]  # one value: as to_search_value writes it
+                continue
             value = to_search_value(value)
             if value is not None:
                 values[prefixed] = value
         if len(self._memo) >= MEMO_SIZE:
             self._memo.clear()
-        self._memo[id(described)] = (described, values)
+            self._kept.clear()
+        self._memo[key] = values
+        self._kept[key] = described  # holds it, so that its id is not reused while the entry lives
         return values
 
     def annotate(self, records: Iterable[MutableMapping[str, Any]]) -> Iterator[MutableMapping[str, Any]]:
@@ -82,7 +90,7 @@ class Annotator:
         per record beyond the describer's, the last result's values reused as they are, since
         consecutive events often share a value)."""
         describe, field, converted = self._describe, self._field, self.converted
-        memo_get = self._memo.get
+        kept_get, memo = self._kept.get, self._memo
         stale: Optional[Dict[str, None]] = None
         last_described: Any = None
         last_values: Dict[str, OutputValue] = {}
@@ -94,9 +102,9 @@ class Annotator:
             try:
                 described = describe(record, field)
                 if described is not last_described:
-                    entry = memo_get(id(described))  # converted(), inlined for its common case
-                    if entry is not None and entry[0] is described:
-                        last_values = entry[1]
+                    key = id(described)  # converted(), inlined for its common case
+                    if kept_get(key) is described:
+                        last_values = memo[key]
                     else:
                         last_values = converted(described)
                     last_described = described

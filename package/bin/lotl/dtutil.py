@@ -26,7 +26,7 @@ import functools
 import ipaddress
 import re
 import types
-from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple, Union
+from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 from . import entities, winargv
 
@@ -215,9 +215,12 @@ def find_invocation(command_line: str) -> Optional[Invocation]:
     if image.startswith("@"):  # a batch file's echo-off mark
         image = image[1:]
     prefix = line[:max(image_start, 0)]
-    lowered_prefix = prefix.lower() if prefix else ""
-    powershell = quote == "'" or any(name in lowered_prefix for name in _POWERSHELL_NAMES)
-    if prefix.strip() or _has_redirection(line, args_start):
+    if prefix:
+        lowered_prefix = prefix.lower()
+        powershell = quote == "'" or "powershell" in lowered_prefix or "pwsh" in lowered_prefix
+    else:
+        lowered_prefix, powershell = "", quote == "'"
+    if (prefix and not prefix.isspace()) or _has_redirection(line, args_start):
         arguments = _shell_segment(line, prefix, args_start, powershell)
     else:  # dtutil is the process itself: the rest of the line is its argument string
         arguments = line[args_start:]
@@ -382,8 +385,48 @@ def _shell_state(prefix: str, powershell: bool, escape: str) -> Tuple[str, int]:
     return quote, depth
 
 
+# What the prefix scan stops at, by shell: quotes, the escape, block brackets.
+_CMD_SCAN = re.compile(r'["^()]')
+_POWERSHELL_SCAN = re.compile(r'["\'`(){}]')
+
+
 def _scan_shell(prefix: str, powershell: bool, escape: str) -> Tuple[str, int, int]:
-    """(open quote, open blocks, where the open quote began) at the end of `prefix`."""
+    """(open quote, open blocks, where the open quote began) at the end of `prefix`. Jumps from
+    one special character to the next (a quote's end is found with `str.find`)."""
+    special = _POWERSHELL_SCAN if powershell else _CMD_SCAN
+    opened_at = -1
+    quote = ""
+    depth = 0
+    index = 0
+    size = len(prefix)
+    while index < size:
+        if quote:
+            close = prefix.find(quote, index)
+            if close < 0:
+                break
+            quote = ""
+            index = close + 1
+            continue
+        found = special.search(prefix, index)
+        if found is None:
+            break
+        at = found.start()
+        char = prefix[at]
+        index = at + 1
+        if char == '"' or char == "'":  # `'` is only in the PowerShell pattern
+            quote = char
+            opened_at = at
+        elif char == escape:
+            index += 1  # the next character is taken literally
+        elif char == "(" or char == "{":  # `{` is only in the PowerShell pattern
+            depth += 1
+        else:
+            depth = max(depth - 1, 0)
+    return quote, depth, opened_at
+
+
+def _scan_shell_by_character(prefix: str, powershell: bool, escape: str) -> Tuple[str, int, int]:
+    """`_scan_shell` one character at a time: the reference it is tested against."""
     opened_at = -1
     quote = ""
     depth = 0
@@ -643,8 +686,7 @@ def unusual_image(image: str) -> bool:
 class _Reading:
     """What the options say, gathered while reading them."""
 
-    __slots__ = ("actions", "fields", "folder_type", "redacted", "errors", "quoted_list", "dest_option",
-                 "redacted_options")
+    __slots__ = ("actions", "fields", "folder_type", "redacted", "errors", "quoted_list", "dest_option")
 
     def __init__(self) -> None:
         self.actions: List[str] = []
@@ -654,7 +696,6 @@ class _Reading:
         self.errors: List[str] = []
         self.quoted_list = False
         self.dest_option = ""
-        self.redacted_options: Set[str] = set()
 
     def error(self, reason: str) -> None:
         self.errors.append(reason)
@@ -673,7 +714,6 @@ def read_options(args: Sequence[str]) -> _Reading:
     reading = _Reading()
     last = ""
     index = 0
-    args = list(args)
     count = len(args)
     resplit_end = 0  # args before this index came out of a re-split word
     prefixes = _PREFIXES
@@ -685,6 +725,7 @@ def read_options(args: Sequence[str]) -> _Reading:
             continue
         if ("\t" in word or " " in word) and index >= resplit_end and _is_option_list(word):
             inner = winargv.split(word, limit=MAX_ARGUMENTS)
+            args = list(args)  # (a copy: the caller's arguments stay as they were)
             args[index:index + 1] = inner.words
             resplit_end = index + len(inner.tokens)
             reading.quoted_list = True
@@ -722,9 +763,9 @@ def read_options(args: Sequence[str]) -> _Reading:
                 continue
             _apply(option, value, reading)
         elif index < count:  # a password is always the next word, whatever it looks like
-            if last not in reading.redacted_options:
-                reading.redacted_options.add(last)
-                reading.redacted.append(last.lower())
+            secret = _SECRET_NAMES[last]
+            if secret not in reading.redacted:
+                reading.redacted.append(secret)
             index += 1
         else:
             reading.error("missing value for /" + last)
@@ -732,6 +773,7 @@ def read_options(args: Sequence[str]) -> _Reading:
 
 
 _PREFIX_CHARACTERS = frozenset(OPTION_PREFIXES)
+_SECRET_NAMES = {option.name: option.name.lower() for option in OPTIONS if option.value == SECRET}
 
 
 def _is_option_list(word: str) -> bool:
@@ -823,71 +865,71 @@ def _add_once(values: List[str], value: str) -> None:
 
 # --- Putting the result together ----------------------------------------------------------------
 
-def _endpoint(kind: str, path: str, server: str) -> Optional[Endpoint]:
-    if kind == "file":
-        return file_endpoint(path)
-    if kind in ("sql", "dts"):
-        return sql_endpoint(server)
-    return None
-
-
-# Every output field, empty: each result starts as a copy (in the contract's order).
-_BLANK_RESULT: Dict[str, Value] = {name: "" for name in OUTPUT_FIELDS}
-
-
 def _result(invocation: Invocation, reading: _Reading, extra_errors: Sequence[str]) -> Dict[str, Value]:
-    """The output fields. Written for speed (it runs once per distinct line): plain loops over
-    the (at most two) ends, no generator per field."""
+    """The output fields. Written for speed (it runs once per distinct line): no generator, no
+    call per field, the (at most two) ends looked at only when there are some."""
     fields = reading.fields
     get = fields.get
     source_type = get("source_type", "")
     dest_type = get("dest_type", "")
-    source = _endpoint(source_type, get("source_path", ""), get("source_server", ""))
-    if source is None and not source_type and reading.folder_type:
+    if source_type == "file":
+        source = file_endpoint(get("source_path", ""))
+    elif source_type or reading.folder_type:  # sql, dts, or a folder operation
         source = sql_endpoint(get("source_server", ""))
-    dest = _endpoint(dest_type, get("dest_path", ""), get("dest_server", ""))
-    errors = list(reading.errors)
-    if source is not None and source.bad_host:
-        errors.append("bad host for /" + ("FILE" if source_type == "file" else "SOURCESERVER"))
+    else:
         source = None
-    if dest is not None and dest.bad_host:
-        errors.append("bad host for /" + (reading.dest_option if dest_type == "file" else "DESTSERVER"))
+    if dest_type == "file":
+        dest = file_endpoint(get("dest_path", ""))
+    elif dest_type:
+        dest = sql_endpoint(get("dest_server", ""))
+    else:
         dest = None
-    errors.extend(extra_errors)
+    errors = reading.errors
+    if (source is not None and source.bad_host) or (dest is not None and dest.bad_host):
+        errors = list(errors)
+        if source is not None and source.bad_host:
+            errors.append("bad host for /" + ("FILE" if source_type == "file" else "SOURCESERVER"))
+            source = None
+        if dest is not None and dest.bad_host:
+            errors.append("bad host for /" + (reading.dest_option if dest_type == "file" else "DESTSERVER"))
+            dest = None
+    error = errors[0] if errors else (extra_errors[0] if extra_errors else "")
     hosts: List[str] = []
     ports: List[str] = []
     transports: List[str] = []
     shares: List[str] = []
-    webdav = raw_ip = nonstandard_port = False
-    for end in (source, dest):
-        if end is None:
-            continue
-        if end.share and end.share not in shares:
-            shares.append(end.share)
-        if not end.remote:
-            continue
-        if end.host and end.host not in hosts:
-            hosts.append(end.host)
-        if end.port and end.port not in ports:
-            ports.append(end.port)
-        if end.transport not in transports:
-            transports.append(end.transport)
-        webdav = webdav or end.transport.startswith("webdav")
-        raw_ip = raw_ip or end.raw_ip
-        nonstandard_port = nonstandard_port or end.nonstandard_port
-    source_remote = source is not None and source.remote
-    dest_remote = dest is not None and dest.remote
     signals: List[str] = []  # in the contract's order
-    if source_remote:
-        signals.append("remote_source")
-    if dest_remote:
-        signals.append("remote_dest")
-    if webdav:
-        signals.append("webdav")
-    if raw_ip:
-        signals.append("raw_ip")
-    if nonstandard_port:
-        signals.append("nonstandard_port")
+    source_remote = dest_remote = False
+    if source is not None or dest is not None:
+        webdav = raw_ip = nonstandard_port = False
+        for end in (source, dest):
+            if end is None:
+                continue
+            if end.share and end.share not in shares:
+                shares.append(end.share)
+            if not end.remote:
+                continue
+            if end.host and end.host not in hosts:
+                hosts.append(end.host)
+            if end.port and end.port not in ports:
+                ports.append(end.port)
+            if end.transport not in transports:
+                transports.append(end.transport)
+            webdav = webdav or end.transport.startswith("webdav")
+            raw_ip = raw_ip or end.raw_ip
+            nonstandard_port = nonstandard_port or end.nonstandard_port
+        source_remote = source is not None and source.remote
+        dest_remote = dest is not None and dest.remote
+        if source_remote:
+            signals.append("remote_source")
+        if dest_remote:
+            signals.append("remote_dest")
+        if webdav:
+            signals.append("webdav")
+        if raw_ip:
+            signals.append("raw_ip")
+        if nonstandard_port:
+            signals.append("nonstandard_port")
     if dest_type == "file" and user_writable(get("dest_path", "")):
         signals.append("user_writable_dest")
     if reading.redacted:
@@ -898,19 +940,26 @@ def _result(invocation: Invocation, reading: _Reading, extra_errors: Sequence[st
         signals.append("unusual_image_path")
     if reading.quoted_list:
         signals.append("quoted_option_list")
-    result = dict(_BLANK_RESULT)
-    result.update(fields)  # only output names: source_/dest_ type, path, server, user
-    result["image"] = invocation.image
-    result["action"] = tuple(reading.actions)
-    result["remote_host"] = tuple(hosts)
-    result["remote_port"] = tuple(ports)
-    result["transport"] = tuple(transports)
-    result["share"] = tuple(shares)
-    result["direction"] = _direction(bool(dest_type), source_remote, dest_remote)
-    result["signals"] = tuple(signals)
-    result["redacted"] = tuple(reading.redacted)
-    result["error"] = errors[0] if errors else ""
-    return result
+    return {  # in the contract's order (OUTPUT_FIELDS)
+        "image": invocation.image,
+        "action": tuple(reading.actions),
+        "source_type": source_type,
+        "source_path": get("source_path", ""),
+        "source_server": get("source_server", ""),
+        "source_user": get("source_user", ""),
+        "dest_type": dest_type,
+        "dest_path": get("dest_path", ""),
+        "dest_server": get("dest_server", ""),
+        "dest_user": get("dest_user", ""),
+        "remote_host": tuple(hosts),
+        "remote_port": tuple(ports),
+        "transport": tuple(transports),
+        "share": tuple(shares),
+        "direction": _direction(bool(dest_type), source_remote, dest_remote),
+        "signals": tuple(signals),
+        "redacted": tuple(reading.redacted),
+        "error": error,
+    }
 
 
 def _direction(has_dest: bool, source_remote: bool, dest_remote: bool) -> str:

@@ -81,13 +81,16 @@ def split_words(command_line: str, single_quotes: bool = False,
     if '\\"' in line or '""' in line or (single_quotes and "'" in line):
         found = split_by_rules(line, single_quotes, limit)
         return found.words, found.unterminated, found.truncated
-    words = _SIMPLE_WORD.findall(line)
-    truncated = limit is not None and len(words) > limit
-    if truncated:
+    if '"' not in line:  # no quote at all: split at blanks (str.split in C, no regex)
+        words = [word for word in line.replace("\t", " ").split(" ") if word]
+        quoted = False
+    else:
+        words = [word.replace('"', "") for word in _SIMPLE_WORD.findall(line)]
+        quoted = line.count('"') % 2 == 1
+    if limit is not None and len(words) > limit:
         del words[limit:]
-    if '"' not in line:
-        return words, False, truncated
-    return [word.replace('"', "") for word in words], line.count('"') % 2 == 1 and not truncated, truncated
+        return words, False, True
+    return words, quoted, False
 
 
 def split_by_rules(command_line: str, single_quotes: bool = False, limit: Optional[int] = None) -> Split:
