@@ -214,3 +214,81 @@ def test_s2_the_ticket_is_the_matching_rows(tmp_path, semantics):
     assert tickets["5005"] == ["(no ticket)"]  # the third row's window, whose ticket is empty
     assert tickets["5010"] == []  # another host
     assert all(field(row, "maintenance_malformed") == [] for row in rows)
+
+
+def epoch(text: str) -> float:
+    import datetime
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+# ---------------------------------------------------------------------------------------------
+# S8: an allowlist row's `expires` day ends at the next midnight of the search's time zone, also
+# on a 25-hour DST day.
+
+SHARE_5001 = r"\\203.0.113.50\pkgs$\*"
+
+
+@pytest.mark.parametrize("tz,expires,now,active", [
+    ("America/New_York", "2025-11-02", "2025-11-03T04:30:00Z", True),   # 23:30 on Nov 2 in New York (25-hour day)
+    ("America/New_York", "2025-11-02", "2025-11-03T05:30:00Z", False),  # 00:30 on Nov 3
+    ("UTC", "2025-06-02", "2025-06-02T23:59:00Z", True),
+    ("UTC", "2025-06-02", "2025-06-03T00:01:00Z", False),
+    ("Europe/Paris", "2025-06-02", "2025-06-02T21:59:00Z", True),       # 23:59 in Paris
+    ("Europe/Paris", "2025-06-02", "2025-06-02T22:01:00Z", False),
+])
+def test_s8_expiry_is_the_end_of_the_day_in_the_search_time_zone(tmp_path, tz, expires, now, active):
+    lookups = {"lotl_dtutil_approved_shares.csv": [{"share": SHARE_5001, "ticket": "CHG-8", "expires": expires}]}
+    rows = run(tmp_path, TRANSFER, None, "addon", lookups, tz=tz, now=epoch(now))
+    raised = {record: field(row, "allowlist_expired") for row in rows for _f, record, _c in row.events}
+    if active:
+        assert "5001" not in raised
+    else:
+        assert raised["5001"] == ["CHG-8"]
+
+
+# ---------------------------------------------------------------------------------------------
+# S10: the DTExec rule's first run that sees a dtexec event still reaches back 4 hours for the
+# dtutil.exe file creation that staged its package.
+
+def test_s10_dtexec_look_back_covers_four_hours(tmp_path):
+    ensure_built()
+    staged = dict(sample("5003"), _time="2025-06-02T05:27:40.000Z")  # 3 h 59 min before dtexec (09:26:40)
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in [staged, sample("5004")]), encoding="utf-8")
+    splunk = Splunk(BUILT_APP, events=load([str(path)]), now=epoch("2025-06-02T09:45:00Z"))  # the first */15 run after it
+    conf = splunk.app.saved_searches[DTEXEC]
+    splunk.earliest = splunk.time_bound(conf["dispatch.earliest_time"])
+    splunk.latest = splunk.time_bound(conf["dispatch.latest_time"])
+    [row] = splunk.saved(DTEXEC)[0]
+    assert field(row, "package_location") == ["written by dtutil.exe on this host in the preceding 4 hours"]
+
+
+# ---------------------------------------------------------------------------------------------
+# S11: named-pipe server names and //host/share paths can be allowlisted; an empty host is null.
+
+@pytest.mark.parametrize("presentation", ["addon", "decoded"])
+@pytest.mark.parametrize("command,lookup", [
+    (r"dtutil /SourceServer np:\\sql01\pipe\sql\query /SQL pkg /COPY FILE;C:\Users\Public\x.dtsx",
+     {"lotl_dtutil_approved_servers.csv": [{"host": "sql01", "ticket": "CHG-11"}]}),
+    (r"dtutil /FILE //fs01/ssis$/pkg.dtsx /COPY FILE;C:\Users\Public\pkg.dtsx",
+     {"lotl_dtutil_approved_shares.csv": [{"share": r"\\fs01\ssis$\*", "ticket": "CHG-11"}]}),
+    (r"dtutil /FILE //fs01/ssis$/pkg.dtsx /COPY FILE;C:\Users\Public\pkg.dtsx",
+     {"lotl_dtutil_approved_servers.csv": [{"host": "fs01", "ticket": "CHG-11"}]}),
+])
+def test_s11_named_pipe_servers_and_slash_paths_can_be_allowlisted(tmp_path, presentation, command, lookup):
+    event = with_data(sample("5001"), "9111", CommandLine=command)
+    assert records(run(tmp_path, TRANSFER, [event], presentation)) == ["9111"]
+    assert run(tmp_path, TRANSFER, [event], presentation, lookup) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# S7: a network connection without a destination port or address still alerts (stats drops rows
+# whose by-field is null; where drops rows whose test is null).
+
+@pytest.mark.parametrize("presentation", ["addon", "decoded"])
+@pytest.mark.parametrize("missing", ["DestinationPort", "DestinationIp"])
+def test_s7_connection_with_a_missing_field_still_alerts(tmp_path, presentation, missing):
+    events = [sample("5001"), without(sample("5002"), "9702", missing)]
+    rows = run(tmp_path, NETWORK, events, presentation)
+    assert records(rows) == ["9702"]
+    assert field(rows[0], "remote_port" if missing == "DestinationPort" else "remote_ip") == ["-"]
