@@ -292,3 +292,63 @@ def test_s7_connection_with_a_missing_field_still_alerts(tmp_path, presentation,
     rows = run(tmp_path, NETWORK, events, presentation)
     assert records(rows) == ["9702"]
     assert field(rows[0], "remote_port" if missing == "DestinationPort" else "remote_ip") == ["-"]
+
+
+# ---------------------------------------------------------------------------------------------
+# T5: no alert row (and so no throttle key, finding field or email token) carries a password
+# from a dtutil or dtexec command line; the rows show it as ****.
+
+SECRET = "S3cr3t!x9"
+DTUTIL = r'"C:\Program Files\Microsoft SQL Server\160\DTS\Binn\DTUtil.exe"'
+TRANSFER_LINES = [
+    DTUTIL + r" /SourceServer sql9 /SQL pkg /SourceUser sa /SourcePassword %s /COPY FILE;C:\Users\Public\x.dtsx",
+    DTUTIL + r" /SOURCEP %s /SourceServer sql9 /SQL pkg /COPY FILE;C:\Users\Public\x.dtsx",
+    DTUTIL + r' /SourceServer sql9 /SQL pkg -sourcepassword "%s and more" /COPY FILE;C:\Users\Public\x.dtsx',
+    DTUTIL + r" /FILE C:\p\a.dtsx /DestServer sql9 /DestUser sa /DESTPASSWORD %s /COPY SQL;pkg",
+    DTUTIL + r" /FILE C:\p\a.dtsx /DestServer sql9 /COPY SQL;pkg /DestP %s",
+    DTUTIL + r" /FILE \\fs9\s\a.dtsx /Decrypt %s /COPY FILE;C:\Users\Public\x.dtsx",
+    DTUTIL + r" /FILE \\fs9\s\a.dtsx /Dec %s /COPY FILE;C:\Users\Public\x.dtsx",
+    DTUTIL + r" /FILE \\fs9\s\a.dtsx /ENCRYPT FILE;C:\Users\Public\x.dtsx;3;%s",
+    DTUTIL + r" /FILE \\fs9\s\a.dtsx /En file;C:\Users\Public\x.dtsx;3;%s /Q",
+    r'cmd.exe /c "' + DTUTIL + r' /SourceServer sql9 /SQL pkg /SourcePassword %s /COPY FILE;C:\Users\Public\x.dtsx" > nul',
+]
+
+
+def no_secret(rows: List[Row]) -> None:
+    assert rows
+    for row in rows:
+        assert SECRET not in repr(row.fields)
+        assert SECRET.replace("!", "&#33;") not in repr(row.fields)
+
+
+@pytest.mark.parametrize("presentation", ["addon", "decoded"])
+@pytest.mark.parametrize("line", TRANSFER_LINES)
+def test_t5_transfer_rows_carry_no_password(tmp_path, presentation, line):
+    event = with_data(sample("5001"), "9501", CommandLine=line % SECRET, ParentCommandLine="cmd.exe /c " + line % SECRET)
+    rows = run(tmp_path, TRANSFER, [event], presentation)
+    no_secret(rows)
+    assert "****" in field(rows[0], "process")[0] and "****" in field(rows[0], "parent_process")[0]
+
+
+@pytest.mark.parametrize("presentation", ["addon", "decoded"])
+def test_t5_network_and_dtexec_rows_carry_no_password(tmp_path, presentation):
+    line = TRANSFER_LINES[0] % SECRET
+    rows = run(tmp_path, NETWORK, [with_data(sample("5001"), "9511", CommandLine=line), sample("5002")], presentation)
+    no_secret(rows)
+    assert "/SourcePassword ****" in field(rows[0], "process")[0]
+    dtexec = r'"C:\Program Files\Microsoft SQL Server\160\DTS\Binn\DTExec.exe" /F "\\fs01\s\pkg.dtsx" /De %s' % SECRET
+    rows = run(tmp_path, DTEXEC, [with_data(sample("5004"), "9512", CommandLine=dtexec)], presentation)
+    no_secret(rows)
+    assert field(rows[0], "process") == [dtexec.replace(SECRET, "****")]
+
+
+def test_t5_throttle_fields_are_redacted_output_fields():
+    """Every alert.suppress.fields entry of a dtutil/dtexec rule is a field the rows show, and the
+    rows' process is the redacted one (above): no throttle key holds the raw command line."""
+    ensure_built()
+    app = Splunk(BUILT_APP).app
+    for name in (NETWORK, TRANSFER, DTEXEC, REDIRECT):
+        text = app.saved_searches[name]["search"]
+        fields = app.saved_searches[name]["alert.suppress.fields"].split(",")
+        if "process" in fields:
+            assert "lotl_redact(process)" in text, name
