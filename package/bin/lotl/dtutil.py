@@ -210,7 +210,7 @@ def find_invocation(command_line: str) -> Optional[Invocation]:
         image_start, image = opening, line[opening + 1:match_end]
         args_start = match_end + 1
     else:
-        image_start = _unquoted_image_start(line, match_start)
+        image_start = _unquoted_image_start(line, match_start) if match_start else 0
         image, args_start = line[image_start:match_end], match_end
     if image.startswith("@"):  # a batch file's echo-off mark
         image = image[1:]
@@ -761,7 +761,14 @@ def read_options(args: Sequence[str]) -> _Reading:
             if kind == REQUIRED and not value.strip():
                 reading.error("missing value for /" + last)
                 continue
-            _apply(option, value, reading)
+            field = _SETTING_FIELDS.get(last)  # _apply, inlined for its two commonest cases
+            if field is not None:
+                reading.fields.setdefault(field, value)
+            elif last in SOURCE_OPTIONS and "source_type" not in reading.fields:
+                reading.fields["source_type"] = SOURCE_OPTIONS[last]
+                reading.fields["source_path"] = value
+            else:
+                _apply(option, value, reading)
         elif index < count:  # a password is always the next word, whatever it looks like
             secret = _SECRET_NAMES[last]
             if secret not in reading.redacted:
@@ -823,9 +830,13 @@ def _apply(option: Option, value: str, reading: _Reading) -> None:
     elif name in FOLDER_OPTIONS:
         reading.folder_type = reading.folder_type or PACKAGE_TYPES.get(
             value.split(";", 1)[0].strip().upper(), "")
-    elif name in ("SOURCESERVER", "SOURCEUSER", "DESTSERVER", "DESTUSER"):
-        field = name.lower().replace("source", "source_").replace("dest", "dest_")
-        reading.set_once(field, value)
+    elif name in _SETTING_FIELDS:
+        reading.set_once(_SETTING_FIELDS[name], value)
+
+
+# The options that set one output field, the first time they are given.
+_SETTING_FIELDS = {"SOURCESERVER": "source_server", "SOURCEUSER": "source_user",
+                   "DESTSERVER": "dest_server", "DESTUSER": "dest_user"}
 
 
 def _apply_destination(name: str, value: str, reading: _Reading) -> None:
