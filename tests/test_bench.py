@@ -85,3 +85,16 @@ def test_the_value_floor_writes_what_dtutilargs_writes(tmp_path):
     written = [{name: record.get(name) for name in names} for record in floor.records]
     assert written == [{name: record.get(name) for name in names} for record in command.records]
     assert sum(1 for record in written if record["dtutil_source_path"]) > 30
+
+
+def test_the_profiler_times_a_cache_miss(capsys):
+    """`profile_chunk.py --distinct` (quoted in docs/performance.md) keeps working, on the built
+    app's core and on another lotl package given by --core."""
+    require_inputs()
+    from tools import profile_chunk
+
+    assert profile_chunk.main(["dtutilargs", "--distinct", "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "distinct lines" in out and " us a line" in out
+    count = int(out.split()[0])
+    assert 14000 < count < 16000  # about 30% of a 50,000-record chunk

@@ -13,6 +13,7 @@ figures of docs/performance.md's profile come from here.
     python tools/profile_chunk.py passthrough --sdk-split      # the SDK's reading and writing
     python tools/profile_chunk.py dtutilargs --narrowed --core-split   # the command's own work
     python tools/profile_chunk.py 'values(dtutilargs)' --dtutil --narrowed   # the dtutil-only input
+    python tools/profile_chunk.py dtutilargs --distinct   # a cache miss: one parse of each distinct line
 
 `--check` runs the chunk with and without the SDK prototype and fails unless both answers are the
 same bytes.
@@ -119,6 +120,23 @@ def core_split(command: str, body: bytes, repeats: int):
     ]
 
 
+def distinct_lines(workload, repeats: int, core: Optional[str] = None) -> int:
+    """dtutil's parse of each distinct CommandLine of the chunk, uncached: what a cache miss
+    costs, the part of dtutilargs' time that grows with the number of distinct lines. `core`: a
+    directory holding another `lotl` package to time instead of the built app's (an earlier
+    version: `git archive <commit> package/bin/lotl | tar -x -C /tmp/before`)."""
+    if core:
+        sys.path.insert(0, core)
+        from lotl import dtutil as describer
+    else:
+        describer, _prefix = bench.describer("dtutilargs")
+    column = workload.fieldnames.index("CommandLine")
+    lines = list(dict.fromkeys(row[column] for row in workload.rows[:bench.CHUNK] if row[column]))
+    seconds = best_of(repeats, lambda: lines, lambda ls: [describer.parse_uncached(line) for line in ls])
+    print("%d distinct lines, %.1f us a line (best of %d)" % (len(lines), seconds / len(lines) * 1e6, repeats))
+    return 0
+
+
 def sdk_split(body: bytes, repeats: int):
     """How the SDK's own cost of one chunk divides: reading (the CSV parse, then building the
     records) and writing (RecordWriter, and csv.writer alone on the parsed rows)."""
@@ -159,10 +177,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="time the SDK's reading and writing of the chunk alone")
     parser.add_argument("--core-split", action="store_true",
                         help="time an app command's own work on the chunk's records, piece by piece")
+    parser.add_argument("--distinct", action="store_true",
+                        help="dtutilargs: parse each distinct command line of the chunk once, uncached "
+                             "(run it under valgrind --tool=cachegrind for instruction counts)")
+    parser.add_argument("--core", help="with --distinct: the directory of another lotl package to time")
     options = parser.parse_args(argv)
     if options.core_split and options.command not in bench.APP_COMMANDS:
         parser.error("--core-split times an app command's own work: dtutilargs or epochshare")
     harness.ensure_built()
+    if options.distinct:
+        header, rows = bench.recorded_events()
+        return distinct_lines(bench.Workload.dtutil_only(header, rows, bench.CHUNK, seed=bench.CHUNK),
+                              options.repeats, options.core)
     program = bench.program(options.command)
     workdir = tempfile.mkdtemp(prefix="lotl-profile-")
     cls = command_class(program, workdir)
