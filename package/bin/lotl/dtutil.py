@@ -953,7 +953,7 @@ def _result(invocation: Invocation, reading: _Reading, extra_errors: Sequence[st
         signals.append("quoted_option_list")
     return {  # in the contract's order (OUTPUT_FIELDS)
         "image": invocation.image,
-        "action": tuple(reading.actions),
+        "action": _shared(reading.actions),
         "source_type": source_type,
         "source_path": get("source_path", ""),
         "source_server": get("source_server", ""),
@@ -962,15 +962,33 @@ def _result(invocation: Invocation, reading: _Reading, extra_errors: Sequence[st
         "dest_path": get("dest_path", ""),
         "dest_server": get("dest_server", ""),
         "dest_user": get("dest_user", ""),
-        "remote_host": tuple(hosts),
-        "remote_port": tuple(ports),
-        "transport": tuple(transports),
-        "share": tuple(shares),
+        "remote_host": _shared(hosts),
+        "remote_port": _shared(ports),
+        "transport": _shared(transports),
+        "share": _shared(shares),
         "direction": _direction(bool(dest_type), source_remote, dest_remote),
-        "signals": tuple(signals),
-        "redacted": tuple(reading.redacted),
+        "signals": _shared(signals),
+        "redacted": _shared(reading.redacted),
         "error": error,
     }
+
+
+# Actions, hosts, ports, transports, shares, signals and redacted options come in few
+# combinations: one tuple per combination is shared by every cached result that holds it, so that
+# a new line leaves fewer objects behind (fewer for the garbage collector to count and walk).
+# Bounded: past SHARED_TUPLES combinations, new ones are not shared.
+SHARED_TUPLES = 4096
+_SHARED: Dict[Tuple[str, ...], Tuple[str, ...]] = {}
+
+
+def _shared(values: List[str]) -> Tuple[str, ...]:
+    key = tuple(values)
+    found = _SHARED.get(key)
+    if found is not None:
+        return found
+    if len(_SHARED) < SHARED_TUPLES:
+        _SHARED[key] = key
+    return key
 
 
 def _direction(has_dest: bool, source_remote: bool, dest_remote: bool) -> str:
