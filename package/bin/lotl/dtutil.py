@@ -953,7 +953,7 @@ def _result(invocation: Invocation, reading: _Reading, extra_errors: Sequence[st
         signals.append("quoted_option_list")
     return {  # in the contract's order (OUTPUT_FIELDS)
         "image": invocation.image,
-        "action": _shared(reading.actions),
+        "action": _shared(reading.actions) if reading.actions else (),
         "source_type": source_type,
         "source_path": get("source_path", ""),
         "source_server": get("source_server", ""),
@@ -962,13 +962,13 @@ def _result(invocation: Invocation, reading: _Reading, extra_errors: Sequence[st
         "dest_path": get("dest_path", ""),
         "dest_server": get("dest_server", ""),
         "dest_user": get("dest_user", ""),
-        "remote_host": _shared(hosts),
-        "remote_port": _shared(ports),
-        "transport": _shared(transports),
-        "share": _shared(shares),
+        "remote_host": _shared(hosts) if hosts else (),
+        "remote_port": _shared(ports) if ports else (),
+        "transport": _shared(transports) if transports else (),
+        "share": _shared(shares) if shares else (),
         "direction": _direction(bool(dest_type), source_remote, dest_remote),
-        "signals": _shared(signals),
-        "redacted": _shared(reading.redacted),
+        "signals": _shared(signals) if signals else (),
+        "redacted": _shared(reading.redacted) if reading.redacted else (),
         "error": error,
     }
 
