@@ -16,7 +16,7 @@ import pytest
 from tests.harness import BUILT_APP, ensure_built
 from tests.standin.evaluate import Row, Splunk
 from tests.standin.events import corpus_paths, load, read_dataset
-from tests.standin.functions import Semantics, values_of
+from tests.standin.functions import DEFAULT_SEMANTICS, Semantics, values_of
 
 NETWORK = "LOTL - DTUtil Network Connection - Rule"
 TRANSFER = "LOTL - DTUtil Remote Package Transfer - Rule"
@@ -57,7 +57,7 @@ def with_data(obj: dict, record: str, **data: str) -> dict:
     for name, value in data.items():
         obj[name] = value
         escaped = html.escape(value, quote=False)
-        raw, count = re.subn(r"(<Data Name='%s'>)[^<]*(</Data>)" % name, lambda m: m.group(1) + escaped + m.group(2), raw)
+        raw, count = re.subn(r"(<Data Name='%s'>)[^<]*(</Data>)" % name, lambda m, text=escaped: m.group(1) + text + m.group(2), raw)
         assert count == 1, name
     raw = re.sub(r"<EventRecordID>\d+</EventRecordID>", "<EventRecordID>%s</EventRecordID>" % record, raw)
     obj["_raw"] = raw
@@ -67,7 +67,7 @@ def with_data(obj: dict, record: str, **data: str) -> dict:
 
 def run(tmp_path, name: str, events: Optional[List[dict]] = None, presentation: str = "addon",
         lookups: Optional[Dict[str, Sequence[Dict[str, str]]]] = None, tz: str = "UTC",
-        now: float = NOW, semantics: Semantics = Semantics(), search: Optional[str] = None) -> List[Row]:
+        now: float = NOW, semantics: Semantics = DEFAULT_SEMANTICS, search: Optional[str] = None) -> List[Row]:
     """The saved search's rows over the samples (or the given events), with these lookups."""
     ensure_built()
     folder = tmp_path / "lookups"
