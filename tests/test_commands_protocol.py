@@ -204,3 +204,45 @@ def test_fields_of_an_earlier_run_are_replaced_not_left_stale():
     result = harness.run_command("dtutilargs", records, honour_required_fields=False)
     assert result.records[0]["dtutil_direction"] == ""
     assert result.records[0]["dtutil_error"] == "no dtutil invocation"
+
+
+# ---------------------------------------------------------------------------------------------
+# As Splunk's Windows add-on hands values over: XML entities left encoded (issue 14)
+
+
+def _encoded(text):
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+ENCODED_CASES = [
+    {"CommandLine": r"dtutil /FILE \\fs01\R&D\p.dtsx /Decrypt S3cr&t /COPY FILE;C:\Users\Public\p.dtsx"},
+    {"CommandLine": r'cmd /c "dtutil /FILE \\fs01\s\p.dtsx /SourcePassword S3cr<t /COPY FILE;C:\p.dtsx >nul 2>&1"'},
+    {"CommandLine": r"dtutil /FILE c:\s.dtsx /DestServer <servername> /COPY SQL;d"},
+    {"CommandLine": WMIEXEC, "_time": "1684944010.5"},
+    {"ImagePath": r"%COMSPEC% /Q /c echo cd ^> %SYSTEMROOT%\Temp\__output 2^>^&1 > %SYSTEMROOT%\Temp\x.bat & del x.bat"},
+    {"RelativeTargetName": r"Temp\__output", "ShareName": r"\\*\ADMIN$"},
+]
+
+
+@pytest.mark.parametrize("command,fields", [("dtutilargs", DTUTIL_FIELDS), ("epochshare", EPOCH_FIELDS)])
+def test_a_record_and_its_entity_encoded_form_give_the_same_fields(command, fields):
+    encoded = [{name: _encoded(value) if name != "_time" else value for name, value in record.items()}
+               for record in ENCODED_CASES]
+    plain = harness.run_command(command, ENCODED_CASES)
+    coded = harness.run_command(command, encoded)
+    assert plain.exit_code == coded.exit_code == 0, coded.stderr
+    assert [{name: record.get(name) for name in fields} for record in coded.records] == [
+        {name: record.get(name) for name in fields} for record in plain.records]
+    assert not any("S3cr" in str(record.get(name)) for record in coded.records for name in fields)
+
+
+def test_the_encoded_records_read_as_intended():
+    dtutil = harness.run_command("dtutilargs", [{"CommandLine": _encoded(ENCODED_CASES[0]["CommandLine"])}]).records[0]
+    assert dtutil["dtutil_source_path"] == r"\\fs01\R&D\p.dtsx"
+    assert dtutil["dtutil_redacted"] == "decrypt"
+    assert dtutil["dtutil_error"] == ""
+    assert not any("S3cr" in str(value) for name, value in dtutil.items() if name.startswith("dtutil_"))
+    epoch = harness.run_command("epochshare", [{name: _encoded(value) for name, value in case.items()}
+                                               for case in ENCODED_CASES[4:]]).records
+    assert [record["epoch_kind"] for record in epoch] == ["vss_output", "vss_output"]
+    assert [record["epoch_tools"] for record in epoch] == ["secretsdump", "secretsdump"]
