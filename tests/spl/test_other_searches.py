@@ -38,8 +38,8 @@ def readme_searches() -> List[Tuple[str, str]]:
         if "`lotl_" not in block and "| makeresults" not in block:
             continue
         for index, search in enumerate(re.split(r"\n\s*\n", block.strip())):
-            if search.lstrip().startswith("..."):
-                continue  # a syntax line, not a search
+            if not search.lstrip().startswith(("`", "|")):
+                continue  # a syntax line (`... | dtutilargs ...`) or a shell command, not a search
             found.append(("README %d" % index, " ".join(line.strip() for line in search.splitlines())))
     return found
 
