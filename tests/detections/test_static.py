@@ -169,6 +169,16 @@ def test_annotations_name_the_techniques():
     assert "T1047" in marks["LOTL - Impacket Output Redirect to Admin Share - Rule"]
 
 
+def test_annotations_are_the_sigma_rules_technique_tags():
+    """The ATT&CK techniques of a saved search are its Sigma rule's, written once in each."""
+    for detection in DETECTIONS:
+        with open(detection.rule_path, encoding="utf-8") as handle:
+            tags = yaml.safe_load(handle).get("tags", [])
+        techniques = {t.split(".", 1)[1].upper() for t in tags if re.fullmatch(r"attack\.t\d{4}(\.\d{3})?", t)}
+        annotations = json.loads(searches()[detection.search]["action.correlationsearch.annotations"])
+        assert set(annotations["mitre_attack"]) == techniques, detection.search
+
+
 def test_hunt_is_a_report():
     s = searches()["LOTL - Impacket Session Timeline - Hunt"]
     assert s["enableSched"] == "0"
