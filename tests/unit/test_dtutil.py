@@ -633,6 +633,7 @@ ADVERSARIAL = [
     ("powershell -c \"& 'dtutil.exe' ", "'"), ("powershell Start-Process dtutil -ArgumentList ", "'a',"),
     ("dtutil /FILE ", "\\\\h@SSL@1\\s "), ("dtutil ", "/Dec "), ("", "C:\\a b\\"), ("dtutil ", " "),
     ("", "dtutil.exe\\"), ("dtutil /ENCRYPT ", "FILE;a;3;;"),
+    ("dtutil /FILE ", "&amp;"), ("cmd /c dtutil ", "&gt;"), ("dtutil ", "2>&1 "), ("dtutil ", '"/FILE x '),
 ]
 
 
