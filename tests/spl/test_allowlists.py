@@ -352,3 +352,18 @@ def test_t5_throttle_fields_are_redacted_output_fields():
         fields = app.saved_searches[name]["alert.suppress.fields"].split(",")
         if "process" in fields:
             assert "lotl_redact(process)" in text, name
+
+
+# ---------------------------------------------------------------------------------------------
+# secretsdump -use-vss reads its command output as ADMIN$\Temp\__output: epochshare's vss_output
+# kind, which the output-file rule reports with the other output files.
+
+OUTPUT_FILE = "LOTL - Impacket Output File on Admin Share - Rule"
+
+
+@pytest.mark.parametrize("presentation", ["addon", "decoded", "classic"])
+def test_vss_output_read_over_admin_share_raises_the_output_file_rule(tmp_path, presentation):
+    vss = with_data(sample("9003"), "9901", RelativeTargetName="Temp\\__output")
+    rows = run(tmp_path, OUTPUT_FILE, events=[vss], presentation=presentation)
+    assert records(rows) == ["9901"]
+    assert field(rows[0], "epoch_kind") == ["vss_output"] and field(rows[0], "epoch_tools") == ["secretsdump"]
