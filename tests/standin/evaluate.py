@@ -8,6 +8,7 @@ through streaming commands and eventstats, the group's events through stats.
 import datetime
 import fnmatch
 import functools
+import operator
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple
@@ -21,6 +22,7 @@ from tests.standin.functions import (
     Value,
     as_number,
     compile_regex,
+    expand_backreferences,
     multivalue,
     relative_time,
     to_text,
@@ -135,51 +137,51 @@ class ExprContext:
         raise SplError("a condition must be a boolean expression, got the value %r" % (value,))
 
     def binary(self, node: BinaryOp) -> Any:
-        operator = node.operator
-        if operator in ("AND", "OR", "XOR"):
+        symbol = node.operator
+        if symbol in ("AND", "OR", "XOR"):
             left = self.truth(self.eval(node.left))
-            if operator == "AND" and left is False:
+            if symbol == "AND" and left is False:
                 return False
-            if operator == "OR" and left is True:
+            if symbol == "OR" and left is True:
                 return True
             right = self.truth(self.eval(node.right))
-            if operator == "AND":
+            if symbol == "AND":
                 return False if right is False else (None if left is None or right is None else True)
-            if operator == "OR":
+            if symbol == "OR":
                 return True if right is True else (None if left is None or right is None else False)
             return None if left is None or right is None else left != right
         left, right = self.eval(node.left), self.eval(node.right)
         if left is None or right is None:
             return None  # null propagates through operators and comparisons
-        if operator in ("=", "=="):
+        if symbol in ("=", "=="):
             return self.equal(left, right)
-        if operator == "!=":
+        if symbol == "!=":
             return not self.equal(left, right)
-        if operator in ("<", ">", "<=", ">="):
-            return self.order(left, right, operator)
-        if operator == "LIKE":
+        if symbol in ("<", ">", "<=", ">="):
+            return self.order(left, right, symbol)
+        if symbol == "LIKE":
             pattern = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in to_text(right))
             return any(re.fullmatch(pattern, v, re.S) for v in values_of(left))
-        if operator == ".":
+        if symbol == ".":
             return self._concat(left, right)
         if isinstance(left, list) or isinstance(right, list):
             raise SplError("arithmetic on a multivalue field: not modelled by the stand-in", node.position)
         a, b = as_number(left), as_number(right)
-        if operator == "+" and (a is None or b is None):
+        if symbol == "+" and (a is None or b is None):
             return to_text(left) + to_text(right)  # + concatenates strings
         if a is None or b is None:
             return None
-        if operator == "+":
+        if symbol == "+":
             return a + b
-        if operator == "-":
+        if symbol == "-":
             return a - b
-        if operator == "*":
+        if symbol == "*":
             return a * b
-        if operator == "/":
+        if symbol == "/":
             return None if b == 0 else (a / b)
-        if operator == "%":
+        if symbol == "%":
             return None if b == 0 else a % b
-        raise SplError("operator %s is not implemented by the stand-in" % operator, node.position)
+        raise SplError("operator %s is not implemented by the stand-in" % symbol, node.position)
 
     @staticmethod
     def _concat(left: Any, right: Any) -> Any:
@@ -199,14 +201,23 @@ class ExprContext:
                 return True
         return False
 
-    def order(self, left: Any, right: Any, operator: str) -> bool:
-        for item in (left if isinstance(left, list) else [left]):
-            a, b = as_number(item), as_number(right)
-            if a is None or b is None:
-                a, b = to_text(item), to_text(right)
-            if {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[operator]:
-                return True
-        return False
+    def order(self, left: Any, right: Any, comparison: str) -> bool:
+        return any(ordered(item, right, comparison, fold_case=False)
+                   for item in (left if isinstance(left, list) else [left]))
+
+
+_ORDERINGS = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}
+
+
+def ordered(left: Any, right: Any, comparison: str, fold_case: bool) -> bool:
+    """`<` `>` `<=` `>=` as Splunk compares two values: as numbers when both read as numbers,
+    else as strings (case-folded in `search`, where values ignore case; exact in eval)."""
+    a, b = as_number(left), as_number(right)
+    if a is None or b is None:
+        a, b = to_text(left), to_text(right)
+        if fold_case:
+            a, b = a.lower(), b.lower()
+    return _ORDERINGS[comparison](a, b)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -237,13 +248,7 @@ def _search_compare(node: SearchCompare, fields: Mapping[str, Value]) -> bool:
     if node.operator == "!=":
         # needs the field to exist [Search Manual]; NOT field=value also keeps events without it
         return bool(items) and not any(value_matches(node.value, v) for v in items)
-    for item in items:
-        a, b = as_number(item), as_number(node.value)
-        if a is None or b is None:
-            a, b = item.lower(), node.value.lower()
-        if {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[node.operator]:
-            return True
-    return False
+    return any(ordered(item, node.value, node.operator, fold_case=True) for item in items)
 
 
 def search_matches(node: Optional[Node], row: Row) -> bool:
@@ -394,7 +399,11 @@ class Search:
 
     def cmd_where(self, command: Command, rows: List[Row]) -> List[Row]:
         # only a true condition keeps the row: null is not true
-        return [row for row in rows if self.context(row).truth(self.context(row).eval(command.condition)) is True]
+        return [row for row in rows if self.holds(command.condition, row)]
+
+    def holds(self, condition: Node, row: Row) -> bool:
+        context = self.context(row)
+        return context.truth(context.eval(condition)) is True
 
     def cmd_rex(self, command: Command, rows: List[Row]) -> List[Row]:
         self._only_options(command, ("field", "mode", "max_match"))
@@ -423,13 +432,11 @@ class Search:
         pattern, replacement, flags = parts.groups()
         compiled = compile_regex(("(?i)" if "i" in flags else "") + pattern)
         count = 0 if "g" in flags else 1
-        from tests.standin.functions import _expand
-
         for row in rows:
             value = row.fields.get(name)
             if value is None:
                 continue
-            row.fields[name] = multivalue([compiled.sub(lambda m: _expand(m, replacement), v, count=count)
+            row.fields[name] = multivalue([compiled.sub(lambda m: expand_backreferences(m, replacement), v, count=count)
                                            for v in values_of(value)])
         return rows
 

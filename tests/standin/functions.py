@@ -370,10 +370,12 @@ def _replace(ctx, args):
     compiled = compile_regex(to_text(pattern))
     # PCRE's \1 back-references; a literal backslash is written \\ in the replacement.
     template = to_text(replacement)
-    return _map_text(ctx.eval(args[0]), lambda text: compiled.sub(lambda m: _expand(m, template), text))
+    return _map_text(ctx.eval(args[0]), lambda text: compiled.sub(lambda m: expand_backreferences(m, template), text))
 
 
-def _expand(match, template: str) -> str:
+def expand_backreferences(match, template: str) -> str:
+    """A replacement with PCRE's `\\1` back-references filled from `match` (eval's replace, rex's
+    sed mode); any other escaped character stands for itself."""
     out = []
     index = 0
     while index < len(template):
