@@ -999,10 +999,6 @@ def _direction(has_dest: bool, source_remote: bool, dest_remote: bool) -> str:
     return "egress" if dest_remote else "local"
 
 
-def _unique(values) -> Tuple[str, ...]:
-    return tuple(dict.fromkeys(values))
-
-
 def _empty(error: str) -> Mapping[str, Value]:
     result: Dict[str, Value] = {
         name: () if name in MULTIVALUE_FIELDS else "" for name in OUTPUT_FIELDS
