@@ -1,11 +1,13 @@
 """dtutil properties: any text parses to the full schema without raising, and a password given in
 any place dtutil takes one never appears in any output value."""
 import subprocess
+import types
 
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from lotl import dtutil
+from lotl.annotate import Annotator
 
 ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
 # Text made of what command lines are made of, so that the parser's branches are reached.
@@ -270,3 +272,48 @@ def test_the_option_table_agrees_with_the_documented_rule(dash, name):
 def test_the_prefix_scan_agrees_with_the_character_loop(prefix, powershell):
     escape = "`" if powershell else "^"
     assert dtutil._scan_shell(prefix, powershell, escape) == dtutil._scan_shell_by_character(prefix, powershell, escape)
+
+
+# --- What the search command writes: by value, as the general path would --------------------------
+
+def test_describe_value_is_parse_without_its_empty_fields_example():
+    line = r"dtutil /FILE \\fs01\s\a.dtsx /COPY FILE;C:\Users\Public\a.dtsx"
+    assert dict(dtutil.describe_value(line)) == {
+        name: value for name, value in dtutil.parse.__wrapped__(line).items() if value}
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(SHAPED_TEXT, ENTITY_LINES, ANY_TEXT))
+def test_describe_value_is_parse_without_its_empty_fields(line):
+    described = dtutil.describe_value(line)
+    assert all(described.values()), described
+    assert dict(described) == {name: value for name, value in dtutil.parse.__wrapped__(line).items() if value}
+
+
+def _written(record):
+    """A record as splunklib writes it: a one-value tuple or list is that value, a longer one a list."""
+    return {name: (value[0] if len(value) == 1 else list(value)) if isinstance(value, (list, tuple)) else value
+            for name, value in record.items()}
+
+
+RECORD_VALUES = st.one_of(st.none(), st.just(""), st.just("  "), ENTITY_LINES,
+                          st.lists(st.one_of(st.none(), st.just(""), ENTITY_LINES), max_size=3))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.dictionaries(st.sampled_from(list(dtutil.SOURCE_FIELDS) + ["other"]), RECORD_VALUES),
+                max_size=8),
+       st.one_of(st.none(), st.sampled_from(["CommandLine", "process", "other"])),
+       st.randoms(use_true_random=False))
+def test_the_command_writes_what_describe_gives_for_every_record(records, field, random):
+    # The annotator reads dtutil by value, memoised across records; the reference is the general
+    # path (describe per record, converted): the same records, written the same. Records repeat
+    # in shuffled order, so that a value meets the memo from every field.
+    records = records + [dict(record) for record in records]
+    random.shuffle(records)
+    by_value = Annotator(dtutil, "dtutil_", field)
+    general = Annotator(types.SimpleNamespace(describe=dtutil.describe, OUTPUT_FIELDS=dtutil.OUTPUT_FIELDS,
+                                              required_fields=dtutil.required_fields), "dtutil_", field)
+    written = [_written(record) for record in by_value.annotate([dict(record) for record in records])]
+    expected = [_written(record) for record in general.annotate([dict(record) for record in records])]
+    assert written == expected

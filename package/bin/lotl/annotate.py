@@ -4,6 +4,12 @@ A describer is a module of the pure core (`lotl.dtutil`, `lotl.impacket`) with
 `describe(record, field)`, `OUTPUT_FIELDS` and `required_fields(field)`. The search commands are
 thin: they hand each record to an `Annotator` and yield what it returns.
 
+A describer whose result depends on one value of the record only (dtutil's: the command line)
+also has `source_value(record, field)`, that value ("" when there is nothing to read), and
+`describe_value(value)`, its non-empty output fields. The annotator then memoises by that value:
+a line seen before costs a lookup, and one seen for the first time is read once and never kept
+in two forms. (epochshare's result also depends on the share name and the event's time.)
+
 The command registers every output name with splunklib's record writer (`output_fields`), which
 then writes all of them on every record, empty where the record lacks them: without that,
 splunklib would drop a field missing from a chunk's first record from the whole chunk. So a
@@ -16,8 +22,11 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, MutableMapping,
 
 OutputValue = Union[None, str, List[str]]
 # How many distinct describer results keep their converted form. Results are cached objects in
-# the core (the same command line gives the same object), so this is a bounded memo by identity.
+# the core (the same command line gives the same object), so this is a bounded memo by identity;
+# for a describer read by value, a memo of as many values, of at most MEMO_VALUE_LENGTH
+# characters each (32 Mi characters of keys at most; a longer value is read every time).
 MEMO_SIZE = 32768
+MEMO_VALUE_LENGTH = 1024
 
 
 def to_search_value(value: Any) -> OutputValue:
@@ -49,6 +58,11 @@ class Annotator:
         # so that an id is never taken for another result's): two dicts, no object per entry.
         self._memo: Dict[int, Dict[str, OutputValue]] = {}
         self._kept: Dict[int, Mapping[str, Any]] = {}
+        # A describer read by value (see the module doc): value -> its converted values.
+        self._source_value = getattr(describer, "source_value", None)
+        self._describe_value = getattr(describer, "describe_value", None)
+        self._by_value: Dict[str, Dict[str, OutputValue]] = {}
+        self._prefixed = dict(self._names)
         self.required_fields: List[str] = list(describer.required_fields(field))
         # Every name the command outputs: the command registers them with splunklib's writer.
         self.output_fields: List[str] = [prefixed for _name, prefixed in self._names]
@@ -84,7 +98,62 @@ class Annotator:
     def annotate(self, records: Iterable[MutableMapping[str, Any]]) -> Iterator[MutableMapping[str, Any]]:
         """Annotates one chunk's records. They share the chunk's field names, so the first record
         tells whether the events already hold fields of the output's names (from an earlier run
-        of the command in the search): those are emptied, never left stale.
+        of the command in the search): those are emptied, never left stale."""
+        if self._source_value is not None and self._describe_value is not None:
+            return self._annotate_by_value(records)
+        return self._annotate_by_result(records)
+
+    def _annotate_by_value(self, records: Iterable[MutableMapping[str, Any]]) -> Iterator[MutableMapping[str, Any]]:
+        """`annotate` for a describer read by value. This loop runs once per event of the search:
+        a value seen before (most records of a scheduled search) costs a lookup and no call.
+        The values tried here are those `source_value` reads, in its order (required_fields):
+        the first non-empty string is the value unless it is blank, and a blank one or a
+        multivalue is never a key of the memo, so those records take `source_value` itself."""
+        memo_get, names = self._by_value.get, self.required_fields
+        source_value, field, values_of = self._source_value, self._field, self._values_of
+        stale: Optional[Dict[str, None]] = None
+        for record in records:
+            if stale is None:
+                stale = dict.fromkeys(name for name in self.output_fields if name in record)
+            if stale:
+                record.update(stale)
+            values = None
+            get = record.get
+            for name in names:
+                value = get(name)
+                if value:
+                    if value.__class__ is str:
+                        values = memo_get(value)
+                    break
+            if values is None:
+                try:
+                    values = values_of(source_value(record, field))
+                except Exception as error:  # noqa: BLE001 - one bad event must never stop the search
+                    values = self._error_values(error)
+            if values:
+                record.update(values)
+            yield record
+
+    def _values_of(self, value: str) -> Dict[str, OutputValue]:
+        """The prefixed values of `describe_value(value)`, memoised (bounded) by value. Its values
+        are strings and tuples of strings, never empty, and go out as they are: splunklib writes
+        a tuple as it writes a list, and a one-value tuple as that value. So the only work per
+        new value is renaming (in C: no Python step per field), and the tuples the core shares
+        among its results stay shared."""
+        memo = self._by_value
+        values = memo.get(value)
+        if values is not None:
+            return values
+        described = self._describe_value(value)
+        values = dict(zip(map(self._prefixed.__getitem__, described), described.values()))
+        if len(value) <= MEMO_VALUE_LENGTH:  # ("" too: never looked up by the loop, which skips it)
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            memo[value] = values
+        return values
+
+    def _annotate_by_result(self, records: Iterable[MutableMapping[str, Any]]) -> Iterator[MutableMapping[str, Any]]:
+        """`annotate` for any describer: its result per record, converted once per result.
 
         This loop runs once per event of the search: it is written for speed (locals, no call
         per record beyond the describer's, the last result's values reused as they are, since

@@ -220,7 +220,7 @@ def find_invocation(command_line: str) -> Optional[Invocation]:
         powershell = quote == "'" or "powershell" in lowered_prefix or "pwsh" in lowered_prefix
     else:
         lowered_prefix, powershell = "", quote == "'"
-    if (prefix and not prefix.isspace()) or _has_redirection(line, args_start):
+    if (prefix and not prefix.isspace()) or (">" in line and _has_redirection(line, args_start)):
         arguments = _shell_segment(line, prefix, args_start, powershell)
     else:  # dtutil is the process itself: the rest of the line is its argument string
         arguments = line[args_start:]
@@ -374,11 +374,13 @@ def _skip_redirection(line: str, i: int, limit: int, pieces: List[str], powershe
     return target.end() if target is not None else i
 
 
+@functools.lru_cache(maxsize=1024)
 def _shell_state(prefix: str, powershell: bool, escape: str) -> Tuple[str, int]:
     """Reads the shell text before the dtutil word: the quote still open at its end ("" when
     none) and how many blocks (`(`, PowerShell `{`) are open. Inside a quote left open
     (`cmd /c "for ... do (dtutil`), the blocks are counted from that quote on, as the shell
-    reads the string once its quotes are removed."""
+    reads the string once its quotes are removed. (Cached: the text before the word is the
+    same on every line a script or a job runs, `cmd.exe /c "` or `powershell -Command "& `.)"""
     quote, depth, opened_at = _scan_shell(prefix, powershell, escape)
     if quote:
         _inner_quote, depth, _ = _scan_shell(prefix[opened_at + 1:], powershell, escape)
@@ -712,61 +714,75 @@ def read_options(args: Sequence[str]) -> _Reading:
     scripts rely on) is split again, by the same rules, and its words read in its place; the
     reading says so (`quoted_list`). Words split out of one are not split again."""
     reading = _Reading()
+    errors, fields, actions = reading.errors, reading.fields, reading.actions  # (locals: faster)
     last = ""
     index = 0
     count = len(args)
     resplit_end = 0  # args before this index came out of a re-split word
     prefixes = _PREFIXES
+    prefix_characters = _PREFIX_CHARACTERS
+    word_options = _WORD_OPTIONS
     while index < count:
         word = args[index]
-        if word[:1] not in _PREFIX_CHARACTERS:
-            index += 1
-            reading.error("unexpected argument after /" + last if last else "unexpected argument")
-            continue
-        if ("\t" in word or " " in word) and index >= resplit_end and _is_option_list(word):
-            inner = winargv.split(word, limit=MAX_ARGUMENTS)
-            args = list(args)  # (a copy: the caller's arguments stay as they were)
-            args[index:index + 1] = inner.words
-            resplit_end = index + len(inner.tokens)
-            reading.quoted_list = True
-            if inner.unterminated:
-                reading.error(UNTERMINATED_QUOTE)
-            if len(args) > MAX_ARGUMENTS or inner.truncated:
-                del args[MAX_ARGUMENTS:]
-                reading.error(TOO_MANY_ARGUMENTS)
-            count = len(args)
-            continue
         index += 1
-        option = prefixes.get(word[1:].upper())
-        if option is None or option is AMBIGUOUS:
-            reading.error(resolve_option(word)[1])
+        option = word_options.get(word)  # an option word as written before: one lookup
+        if option is None:
+            if word[:1] not in prefix_characters:
+                errors.append("unexpected argument after /" + last if last else "unexpected argument")
+                continue
+            option = prefixes.get(word[1:].upper())
+            if option is not None and option is not AMBIGUOUS and len(word_options) < WORD_OPTIONS_SIZE:
+                word_options[word] = option
+        if option is None:
+            if ("\t" in word or " " in word) and index > resplit_end and _is_option_list(word):
+                index -= 1
+                inner = winargv.split(word, limit=MAX_ARGUMENTS)
+                args = list(args)  # (a copy: the caller's arguments stay as they were)
+                args[index:index + 1] = inner.words
+                resplit_end = index + len(inner.tokens)
+                reading.quoted_list = True
+                if inner.unterminated:
+                    errors.append(UNTERMINATED_QUOTE)
+                if len(args) > MAX_ARGUMENTS or inner.truncated:
+                    del args[MAX_ARGUMENTS:]
+                    errors.append(TOO_MANY_ARGUMENTS)
+                count = len(args)
+                continue
+            errors.append(resolve_option(word)[1])
+            continue
+        if option is AMBIGUOUS:
+            errors.append(resolve_option(word)[1])
             continue
         last = option.name
-        if option.action and option.action not in reading.actions:
-            reading.actions.append(option.action)
+        action = option.action
+        if action and action not in actions:
+            actions.append(action)
         kind = option.value
         if kind == NONE:
             continue
         if kind != SECRET:  # as _take_value reads it, inlined: this loop runs for every option
-            value = args[index] if index < count else None
-            if value is not None and value[:1] in _PREFIX_CHARACTERS:
+            if index >= count:
+                if kind == REQUIRED:
+                    errors.append("missing value for /" + last)
+                continue
+            value = args[index]
+            if value[:1] in prefix_characters:
                 named = prefixes.get(value[1:].upper())
                 if kind == OPTIONAL or (named is not None and named is not AMBIGUOUS):
-                    value = None  # the next word is an option, not this one's value
-            if value is None:
-                if kind == REQUIRED:
-                    reading.error("missing value for /" + last)
-                continue
+                    if kind == REQUIRED:  # the next word is an option, not this one's value
+                        errors.append("missing value for /" + last)
+                    continue
             index += 1
             if kind == REQUIRED and not value.strip():
-                reading.error("missing value for /" + last)
+                errors.append("missing value for /" + last)
                 continue
             field = _SETTING_FIELDS.get(last)  # _apply, inlined for its two commonest cases
             if field is not None:
-                reading.fields.setdefault(field, value)
-            elif last in SOURCE_OPTIONS and "source_type" not in reading.fields:
-                reading.fields["source_type"] = SOURCE_OPTIONS[last]
-                reading.fields["source_path"] = value
+                if field not in fields:
+                    fields[field] = value
+            elif last in SOURCE_OPTIONS and "source_type" not in fields:
+                fields["source_type"] = SOURCE_OPTIONS[last]
+                fields["source_path"] = value
             else:
                 _apply(option, value, reading)
         elif index < count:  # a password is always the next word, whatever it looks like
@@ -775,11 +791,16 @@ def read_options(args: Sequence[str]) -> _Reading:
                 reading.redacted.append(secret)
             index += 1
         else:
-            reading.error("missing value for /" + last)
+            errors.append("missing value for /" + last)
     return reading
 
 
 _PREFIX_CHARACTERS = frozenset(OPTION_PREFIXES)
+# Option words as written (`/FILE`, `/Fi`, `-file`) -> the option they name: people and scripts
+# write a handful of spellings, so an option word costs one lookup. Bounded: past
+# WORD_OPTIONS_SIZE spellings, new ones are resolved every time.
+WORD_OPTIONS_SIZE = 4096
+_WORD_OPTIONS: Dict[str, Option] = {}
 _SECRET_NAMES = {option.name: option.name.lower() for option in OPTIONS if option.value == SECRET}
 
 
@@ -877,22 +898,22 @@ def _add_once(values: List[str], value: str) -> None:
 # --- Putting the result together ----------------------------------------------------------------
 
 def _result(invocation: Invocation, reading: _Reading, extra_errors: Sequence[str]) -> Dict[str, Value]:
-    """The output fields. Written for speed (it runs once per distinct line): no generator, no
-    call per field, the (at most two) ends looked at only when there are some."""
+    """The non-empty output fields, in no set order. Written for speed (it runs once per
+    distinct line): what the two ends give is looked up (`_network`), and nothing is built for
+    the fields that stay empty (most of them)."""
     fields = reading.fields
-    get = fields.get
-    source_type = get("source_type", "")
-    dest_type = get("dest_type", "")
+    source_type = fields.get("source_type", "")
+    dest_type = fields.get("dest_type", "")
     if source_type == "file":
-        source = file_endpoint(get("source_path", ""))
+        source = file_endpoint(fields["source_path"])
     elif source_type or reading.folder_type:  # sql, dts, or a folder operation
-        source = sql_endpoint(get("source_server", ""))
+        source = sql_endpoint(fields.get("source_server", ""))
     else:
         source = None
     if dest_type == "file":
-        dest = file_endpoint(get("dest_path", ""))
+        dest = file_endpoint(fields["dest_path"])
     elif dest_type:
-        dest = sql_endpoint(get("dest_server", ""))
+        dest = sql_endpoint(fields.get("dest_server", ""))
     else:
         dest = None
     errors = reading.errors
@@ -904,73 +925,71 @@ def _result(invocation: Invocation, reading: _Reading, extra_errors: Sequence[st
         if dest is not None and dest.bad_host:
             errors.append("bad host for /" + (reading.dest_option if dest_type == "file" else "DESTSERVER"))
             dest = None
+    out: Dict[str, Value] = {"image": invocation.image} if invocation.image else {}
+    if reading.actions:
+        out["action"] = _shared(reading.actions)
+    out.update(fields)  # the fields the options set (source_*, dest_*): never empty
+    network, signals = _network(source, dest, bool(dest_type))
+    out.update(network)
+    more: List[str] = []  # the other signals, in the contract's order
+    if dest_type == "file" and user_writable(fields["dest_path"]):
+        more.append("user_writable_dest")
+    if reading.redacted:
+        more.append("cleartext_password")
+        out["redacted"] = _shared(reading.redacted)
+    if "source_user" in fields or "dest_user" in fields:
+        more.append("sql_auth")
+    if unusual_image(invocation.image):
+        more.append("unusual_image_path")
+    if reading.quoted_list:
+        more.append("quoted_option_list")
+    if more:
+        out["signals"] = _shared(list(signals) + more)
+    elif signals:
+        out["signals"] = signals
     error = errors[0] if errors else (extra_errors[0] if extra_errors else "")
+    if error:
+        out["error"] = error
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _network(source: Optional[Endpoint], dest: Optional[Endpoint],
+             has_dest: bool) -> Tuple[Mapping[str, Value], Tuple[str, ...]]:
+    """What the two ends give: remote_host, remote_port, transport, share (source end first)
+    and direction, and the network signals in the contract's order. Lines of one job differ in
+    their paths, not in their ends: this is computed once per pair of ends."""
     hosts: List[str] = []
     ports: List[str] = []
     transports: List[str] = []
     shares: List[str] = []
-    signals: List[str] = []  # in the contract's order
-    source_remote = dest_remote = False
-    if source is not None or dest is not None:
-        webdav = raw_ip = nonstandard_port = False
-        for end in (source, dest):
-            if end is None:
-                continue
-            if end.share and end.share not in shares:
-                shares.append(end.share)
-            if not end.remote:
-                continue
-            if end.host and end.host not in hosts:
-                hosts.append(end.host)
-            if end.port and end.port not in ports:
-                ports.append(end.port)
-            if end.transport not in transports:
-                transports.append(end.transport)
-            webdav = webdav or end.transport.startswith("webdav")
-            raw_ip = raw_ip or end.raw_ip
-            nonstandard_port = nonstandard_port or end.nonstandard_port
-        source_remote = source is not None and source.remote
-        dest_remote = dest is not None and dest.remote
-        if source_remote:
-            signals.append("remote_source")
-        if dest_remote:
-            signals.append("remote_dest")
-        if webdav:
-            signals.append("webdav")
-        if raw_ip:
-            signals.append("raw_ip")
-        if nonstandard_port:
-            signals.append("nonstandard_port")
-    if dest_type == "file" and user_writable(get("dest_path", "")):
-        signals.append("user_writable_dest")
-    if reading.redacted:
-        signals.append("cleartext_password")
-    if get("source_user") or get("dest_user"):
-        signals.append("sql_auth")
-    if unusual_image(invocation.image):
-        signals.append("unusual_image_path")
-    if reading.quoted_list:
-        signals.append("quoted_option_list")
-    return {  # in the contract's order (OUTPUT_FIELDS)
-        "image": invocation.image,
-        "action": _shared(reading.actions) if reading.actions else (),
-        "source_type": source_type,
-        "source_path": get("source_path", ""),
-        "source_server": get("source_server", ""),
-        "source_user": get("source_user", ""),
-        "dest_type": dest_type,
-        "dest_path": get("dest_path", ""),
-        "dest_server": get("dest_server", ""),
-        "dest_user": get("dest_user", ""),
-        "remote_host": _shared(hosts) if hosts else (),
-        "remote_port": _shared(ports) if ports else (),
-        "transport": _shared(transports) if transports else (),
-        "share": _shared(shares) if shares else (),
-        "direction": _direction(bool(dest_type), source_remote, dest_remote),
-        "signals": _shared(signals) if signals else (),
-        "redacted": _shared(reading.redacted) if reading.redacted else (),
-        "error": error,
-    }
+    webdav = raw_ip = nonstandard_port = False
+    for end in (source, dest):
+        if end is None:
+            continue
+        if end.share and end.share not in shares:
+            shares.append(end.share)
+        if not end.remote:
+            continue
+        if end.host and end.host not in hosts:
+            hosts.append(end.host)
+        if end.port and end.port not in ports:
+            ports.append(end.port)
+        if end.transport not in transports:
+            transports.append(end.transport)
+        webdav = webdav or end.transport.startswith("webdav")
+        raw_ip = raw_ip or end.raw_ip
+        nonstandard_port = nonstandard_port or end.nonstandard_port
+    source_remote = source is not None and source.remote
+    dest_remote = dest is not None and dest.remote
+    found = {"remote_host": tuple(hosts), "remote_port": tuple(ports),
+             "transport": tuple(transports), "share": tuple(shares),
+             "direction": _direction(has_dest, source_remote, dest_remote)}
+    signals = [name for name, holds in (("remote_source", source_remote), ("remote_dest", dest_remote),
+                                        ("webdav", webdav), ("raw_ip", raw_ip),
+                                        ("nonstandard_port", nonstandard_port)) if holds]
+    return (types.MappingProxyType({name: value for name, value in found.items() if value}),
+            tuple(signals))
 
 
 # Actions, hosts, ports, transports, shares, signals and redacted options come in few
@@ -999,11 +1018,14 @@ def _direction(has_dest: bool, source_remote: bool, dest_remote: bool) -> str:
     return "egress" if dest_remote else "local"
 
 
-def _empty(error: str) -> Mapping[str, Value]:
-    result: Dict[str, Value] = {
-        name: () if name in MULTIVALUE_FIELDS else "" for name in OUTPUT_FIELDS
-    }
-    result["error"] = error
+# Every output field, empty: a result is this with its non-empty fields laid over it.
+_EMPTY_FIELDS: Dict[str, Value] = {name: () if name in MULTIVALUE_FIELDS else "" for name in OUTPUT_FIELDS}
+
+
+def _full(fields: Mapping[str, Value]) -> Mapping[str, Value]:
+    """Every OUTPUT_FIELDS name, in order, with `fields` (the non-empty ones) laid over: read-only."""
+    result = dict(_EMPTY_FIELDS)
+    result.update(fields)
     return types.MappingProxyType(result)
 
 
@@ -1050,20 +1072,28 @@ def cache_clear() -> None:
     _ADDED[0] = 0
 
 
-_NOT_DTUTIL = _empty(NO_INVOCATION)
+# What a line without a dtutil invocation gives: one shared object of each form.
+_NO_INVOCATION_FIELDS: Mapping[str, Value] = types.MappingProxyType({"error": NO_INVOCATION})
+_NOT_DTUTIL = _full(_NO_INVOCATION_FIELDS)
 
 
 def parse_uncached(command_line: str) -> Mapping[str, Value]:
     """`parse` without the cache."""
-    try:
-        return _parse(command_line)
-    except Exception as error:  # noqa: BLE001 - a search must never stop on one odd value
-        return _empty("internal error: %s" % type(error).__name__)
+    return _full(describe_value(command_line))
 
 
 parse.__wrapped__ = parse_uncached  # type: ignore[attr-defined]
 parse.cache_info = cache_info  # type: ignore[attr-defined]
 parse.cache_clear = cache_clear  # type: ignore[attr-defined]
+
+
+def describe_value(command_line: str) -> Mapping[str, Value]:
+    """The non-empty output fields of one command line (uncached; never raises): what a search
+    command writes, without the empty fields `parse` also lists (in its order)."""
+    try:
+        return _parse(command_line)
+    except Exception as error:  # noqa: BLE001 - a search must never stop on one odd value
+        return {"error": "internal error: %s" % type(error).__name__}
 
 
 def _parse(command_line: str) -> Mapping[str, Value]:
@@ -1077,13 +1107,13 @@ def _parse(command_line: str) -> Mapping[str, Value]:
         extra_errors.append(TOO_LONG)
     invocation = find_invocation(command_line)
     if invocation is None:
-        return _empty(NO_INVOCATION)
+        return _NO_INVOCATION_FIELDS
     if invocation.unterminated:
         extra_errors.insert(0, UNTERMINATED_QUOTE)
     if invocation.truncated:
         extra_errors.insert(0, TOO_MANY_ARGUMENTS)
     reading = read_options(invocation.args)
-    return types.MappingProxyType(_result(invocation, reading, extra_errors))
+    return _result(invocation, reading, extra_errors)
 
 
 # --- Records -------------------------------------------------------------------------------------
@@ -1094,23 +1124,27 @@ def required_fields(field: Optional[str]) -> List[str]:
 
 
 def describe(record: Mapping[str, object], field: Optional[str] = None) -> Mapping[str, Value]:
-    """`parse` of the record's command line: `field` if given, else the first of SOURCE_FIELDS
-    that is present and not empty."""
+    """`parse` of the record's command line (`source_value`)."""
+    return parse(source_value(record, field))
+
+
+def source_value(record: Mapping[str, object], field: Optional[str] = None) -> str:
+    """The command line `describe` reads: `field` if given, else the first of SOURCE_FIELDS that
+    is present and not blank; "" when there is none, or when it cannot hold the dtutil word. The
+    result depends on this value alone (`describe_value`), which lets a search command memoise
+    it by value."""
     get = record.get
-    results_get = _RESULTS.get
     for name in (field,) if field else SOURCE_FIELDS:
         value = get(name)
-        if value.__class__ is str:  # the common case, without a call: one value, maybe empty
-            found = results_get(value)  # a line seen before: one lookup
-            if found is not None:
-                return found
-            if value and not value.isspace():
-                return parse(value)
-            continue
-        command_line = _command_line(value)
-        if command_line:
-            return parse(command_line)
-    return _NOT_DTUTIL
+        if value.__class__ is str:  # the common case: one value, maybe empty
+            if not value or value.isspace():
+                continue
+        else:
+            value = _command_line(value)
+            if not value:
+                continue
+        return "" if _cannot_hold_dtutil(value) else value
+    return ""
 
 
 def _command_line(value: object) -> str:
