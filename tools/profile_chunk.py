@@ -15,6 +15,10 @@ figures of docs/performance.md's profile come from here.
     python tools/profile_chunk.py 'values(dtutilargs)' --dtutil --narrowed   # the dtutil-only input
     python tools/profile_chunk.py dtutilargs --distinct   # a cache miss: one parse of each distinct line
 
+Instruction counts, which the machine's load does not change: run a command under
+`valgrind --tool=cachegrind --cache-sim=no` with `--repeats 1` and again with `--repeats 0` (the
+same setup, the chunk not run); the difference is the chunk's.
+
 `--check` runs the chunk with and without the SDK prototype and fails unless both answers are the
 same bytes.
 """
@@ -240,6 +244,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         started = time.process_time()
         answer(cls, program, request)
         times.append(time.process_time() - started)
+    if not times:  # --repeats 0: the setup alone, the baseline of an instruction count
+        print("%s: the chunk built, not run" % options.command)
+        return 0
     print("%s%s%s: %.3f CPU-s per %d-record chunk (best of %d; worst %.3f)" % (
         options.command, " narrowed" if options.narrowed else " full width",
         " +sdk-fast-paths" if options.sdk_fast_paths else "", min(times), bench.CHUNK,

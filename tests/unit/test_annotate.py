@@ -136,11 +136,12 @@ def test_by_value_writes_what_the_general_path_writes():
         assert as_written(fast(dict(record))) == as_written(general(dict(record))), record
 
 
-def test_by_value_keeps_the_cores_tuples_and_adds_only_non_empty_values():
+def test_by_value_writes_one_value_as_a_string_and_keeps_the_cores_longer_tuples():
     annotate = Annotator(value_describer(VALUE_RESULTS), "p_")
     assert annotate({"text": "a"}) == {"text": "a", "p_kind": "k1", "p_tags": ("x", "y")}
-    assert annotate({"text": "b"}) == {"text": "b", "p_kind": "k2", "p_tags": ("z",), "p_error": "e"}
+    assert annotate({"text": "b"}) == {"text": "b", "p_kind": "k2", "p_tags": "z", "p_error": "e"}
     assert annotate({}) == {"p_error": "nothing"}
+    assert annotate({"text": "a"})["p_tags"] is VALUE_RESULTS["a"]["tags"]  # shared, not copied
 
 
 def test_a_value_seen_before_is_not_read_again_whichever_field_held_it():

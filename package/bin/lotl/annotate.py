@@ -20,7 +20,7 @@ memory close to splunklib's (which holds a whole chunk's records until the chunk
 from types import ModuleType
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Tuple, Union
 
-OutputValue = Union[None, str, List[str]]
+OutputValue = Union[None, str, List[str], Tuple[str, ...]]
 # How many distinct describer results keep their converted form. Results are cached objects in
 # the core (the same command line gives the same object), so this is a bounded memo by identity;
 # for a describer read by value, a memo of as many values, of at most MEMO_VALUE_LENGTH
@@ -136,16 +136,18 @@ class Annotator:
 
     def _values_of(self, value: str) -> Dict[str, OutputValue]:
         """The prefixed values of `describe_value(value)`, memoised (bounded) by value. Its values
-        are strings and tuples of strings, never empty, and go out as they are: splunklib writes
-        a tuple as it writes a list, and a one-value tuple as that value. So the only work per
-        new value is renaming (in C: no Python step per field), and the tuples the core shares
-        among its results stay shared."""
+        are strings and tuples of strings, never empty: a one-value tuple goes out as its string
+        (as `to_search_value` writes it, and cheaper for splunklib's writer on every record that
+        repeats the value), a longer one as the tuple itself, which splunklib writes as a list:
+        the tuples the core shares among its results stay shared."""
         memo = self._by_value
         values = memo.get(value)
         if values is not None:
             return values
-        described = self._describe_value(value)
-        values = dict(zip(map(self._prefixed.__getitem__, described), described.values()))
+        prefixed = self._prefixed
+        values = {prefixed[name]: described[0] if described.__class__ is tuple and len(described) == 1
+                  else described
+                  for name, described in self._describe_value(value).items()}
         if len(value) <= MEMO_VALUE_LENGTH:  # ("" too: never looked up by the loop, which skips it)
             if len(memo) >= MEMO_SIZE:
                 memo.clear()

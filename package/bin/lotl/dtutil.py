@@ -760,7 +760,8 @@ def read_options(args: Sequence[str]) -> _Reading:
         kind = option.value
         if kind == NONE:
             continue
-        if kind != SECRET:  # as _take_value reads it, inlined: this loop runs for every option
+        if kind != SECRET:  # a value: the next word, unless it is a known option (or any
+            # option word, for an optional value); a required one must not be blank
             if index >= count:
                 if kind == REQUIRED:
                     errors.append("missing value for /" + last)
@@ -810,32 +811,6 @@ def _is_option_list(word: str) -> bool:
         return False
     first = word.split(None, 1)[0]
     return resolve_option(first)[0] is not None and first != word.strip()
-
-
-def _take_value(option: Option, args: Sequence[str], index: int,
-                reading: _Reading) -> Tuple[Optional[str], int]:
-    """The option's value and where reading goes on. A password is always the next word,
-    whatever it looks like; other values stop at a word that is a known option."""
-    has_next = index < len(args)
-    if option.value == NONE:
-        return None, index
-    if option.value == SECRET:
-        if not has_next:
-            reading.error("missing value for /" + option.name)
-            return None, index
-        return args[index], index + 1
-    if has_next and args[index].startswith(OPTION_PREFIXES):
-        if option.value == OPTIONAL or resolve_option(args[index])[0] is not None:
-            has_next = False
-    if not has_next:
-        if option.value == REQUIRED:
-            reading.error("missing value for /" + option.name)
-        return None, index
-    value = args[index]
-    if option.value == REQUIRED and not value.strip():
-        reading.error("missing value for /" + option.name)
-        return None, index + 1
-    return value, index + 1
 
 
 def _apply(option: Option, value: str, reading: _Reading) -> None:
