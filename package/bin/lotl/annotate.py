@@ -106,9 +106,10 @@ class Annotator:
     def _annotate_by_value(self, records: Iterable[MutableMapping[str, Any]]) -> Iterator[MutableMapping[str, Any]]:
         """`annotate` for a describer read by value. This loop runs once per event of the search:
         a value seen before (most records of a scheduled search) costs a lookup and no call.
-        The values tried here are those `source_value` reads, in its order (required_fields):
-        the first non-empty string is the value unless it is blank, and a blank one or a
-        multivalue is never a key of the memo, so those records take `source_value` itself."""
+        It looks up the record's first non-empty value among required_fields, which are the
+        fields `source_value` reads, in its order: a string found in the memo is the value
+        `source_value` would return, since the memo holds only values it returned (never a
+        blank string). Anything else (a miss, a multivalue) goes through `source_value`."""
         memo_get, names = self._by_value.get, self.required_fields
         source_value, field, values_of = self._source_value, self._field, self._values_of
         stale: Optional[Dict[str, None]] = None
