@@ -4,7 +4,9 @@
 `for` loop or PowerShell), splits what follows it by the MS C runtime's rules (`winargv`), reads
 the options as dtutil does (any prefix down to the documented minimum, `/` or `-`, any case) and
 describes the endpoints. It never raises and never echoes a password. `describe(record, field)`
-picks the command line out of a search result record.
+picks the command line out of a search result record (`source_value`) and parses it; the search
+command reads `describe_value` of that line instead: its non-empty fields only, uncached, since
+the command memoises by the line itself (`lotl.annotate`).
 
 Choices where dtutil's documentation is silent:
 - One invocation per line: the first dtutil word followed by an option, else the first one.
