@@ -51,8 +51,9 @@ MAX_COMMAND_LINE = 65536
 # MAX_COMMAND_LINE characters of the decoded one.
 MAX_ENCODED_LINE = 6 * MAX_COMMAND_LINE + 6
 # Scheduled jobs repeat their lines, and a search may hold tens of thousands of distinct dtutil
-# lines: the cache holds 32,768 results, of lines up to 1 KiB (dtutil lines are a few hundred
-# characters), which bounds its keys to 32 MiB as before (4,096 x 8 KiB).
+# lines: `parse`'s cache holds 32,768 results, of lines up to 1 KiB (dtutil lines are a few hundred
+# characters), which bounds its keys to 32 MiB as before (4,096 x 8 KiB). The search command's
+# memo (`lotl.annotate`: MEMO_SIZE, MEMO_VALUE_LENGTH) has the same bounds.
 CACHE_SIZE = 32768
 CACHED_LENGTH = 1024
 
@@ -1014,10 +1015,10 @@ class CacheInfo(NamedTuple):
     currsize: int
 
 
-# The parse cache: command line -> result, at most CACHE_SIZE lines of at most CACHED_LENGTH
-# characters; the oldest entry goes first when it is full (a dict keeps insertion order). A plain
-# dict, so that a repeated line (most records of a dtutil search) costs one lookup, made by
-# `describe` itself without a call.
+# The parse cache of `parse` and `describe`: command line -> result, at most CACHE_SIZE lines of
+# at most CACHED_LENGTH characters; the oldest entry goes first when it is full (a dict keeps
+# insertion order). The search command does not fill it: it reads `describe_value` and keeps its
+# own memo of the values it writes, by line (`lotl.annotate`), so a line is kept in one form.
 _RESULTS: Dict[str, Mapping[str, Value]] = {}
 _ADDED = [0]
 
